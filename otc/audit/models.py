@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from otc.tenancy.models import TenantOwnedModel
+
+
+class AuditEvent(TenantOwnedModel):
+    """Who did what to which object, with the fields before and after.
+
+    Append-only: the application role has no UPDATE or DELETE on this table
+    and a trigger refuses both for everyone (migration audit/0002).
+    """
+
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The API key is referenced by id and label, not by foreign key, so the
+    # audit table never depends on (or blocks deleting) the key table.
+    actor_api_key_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=100, db_index=True)
+    object_type = models.CharField(max_length=100, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-occurred_at"], name="audit_tenant_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

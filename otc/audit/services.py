@@ -1,0 +1,85 @@
+"""Writing the audit trail. Services call ``audit_record`` for every change
+they make, inside the same transaction, so the trail and the change commit
+or roll back together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from otc.accounts.models import User
+from otc.audit.models import AuditEvent
+from otc.tenancy.models import Tenant
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in user, an API key, or the system itself."""
+
+    user: User | None = None
+    api_key_id: int | None = None
+    label: str = "system"
+    request_id: str = ""
+    ip_address: str | None = None
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(label=label)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def field_changes(
+    *, before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """{'field': {'before': x, 'after': y}} for the fields whose value changed."""
+    return {
+        name: {"before": _jsonable(before.get(name)), "after": _jsonable(value)}
+        for name, value in after.items()
+        if _jsonable(before.get(name)) != _jsonable(value)
+    }
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    return {name: getattr(instance, name) for name in fields}
+
+
+def audit_record(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    action: str,
+    instance: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    if instance is not None:
+        object_type = object_type or instance._meta.label_lower
+        object_id = object_id or str(instance.pk)
+    return AuditEvent.objects.for_tenant(tenant).create(
+        tenant=tenant,
+        actor_user=actor.user,
+        actor_api_key_id=actor.api_key_id,
+        actor_label=actor.label[:200],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=str(instance)[:300] if instance is not None else "",
+        changes=changes or {},
+        request_id=actor.request_id,
+        ip_address=actor.ip_address,
+    )
