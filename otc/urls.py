@@ -2,13 +2,15 @@
 
 from django.urls import include, path
 
-from otc.api.views import healthz
-
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    path("", include("otc.api.health_urls")),
+    # REST API for ERP systems: each app mounts its resources under /api/v1/.
     path("api/v1/", include("otc.api.urls")),
+    path("api/v1/", include("otc.customers.api.urls")),
+    # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
     path("audit/", include("otc.audit.urls")),
+    path("settings/api-keys/", include("otc.api.web_urls")),
     path("", include("otc.web.urls")),
 ]

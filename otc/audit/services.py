@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.http import HttpRequest
 
 from otc.accounts.models import User
 from otc.audit.models import AuditEvent
@@ -28,6 +29,27 @@ class Actor:
     @classmethod
     def system(cls, label: str = "system") -> Actor:
         return cls(label=label)
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        """The signed-in user, or the API key that authenticated the call."""
+        request_id = getattr(request, "request_id", "")
+        ip_address = request.META.get("REMOTE_ADDR") or None
+        api_key = getattr(request, "api_key", None)
+        if api_key is not None:
+            return cls(
+                api_key_id=api_key.pk,
+                label=f"API key {api_key.name} ({api_key.prefix})",
+                request_id=request_id,
+                ip_address=ip_address,
+            )
+        user = request.user if request.user.is_authenticated else None
+        return cls(
+            user=user,  # type: ignore[arg-type]
+            label=user.email if user is not None else "anonymous",  # type: ignore[union-attr]
+            request_id=request_id,
+            ip_address=ip_address,
+        )
 
 
 def _jsonable(value: Any) -> Any:
