@@ -30,7 +30,9 @@ def _login_as(*, app_role: bool) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+def django_db_setup(
+    django_db_setup: None, django_db_blocker: pytest.FixtureRequest
+) -> Iterator[None]:
     settings_dict = connections["default"].settings_dict
     settings_dict["OWNER_USER"] = settings_dict["USER"]
     settings_dict["OWNER_PASSWORD"] = settings_dict["PASSWORD"]

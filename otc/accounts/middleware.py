@@ -21,7 +21,10 @@ class IdleTimeoutMiddleware:
         if request.user.is_authenticated and not request.path.startswith("/api/"):
             now = int(time.time())
             last_seen = request.session.get(LAST_SEEN_KEY)
-            if last_seen is not None and now - int(last_seen) > settings.SESSION_IDLE_TIMEOUT_SECONDS:
+            if (
+                last_seen is not None
+                and now - int(last_seen) > settings.SESSION_IDLE_TIMEOUT_SECONDS
+            ):
                 logout(request)
                 messages.info(request, "You were signed out after a period of inactivity.")
             else:

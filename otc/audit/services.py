@@ -64,9 +64,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def field_changes(
-    *, before: dict[str, Any], after: dict[str, Any]
-) -> dict[str, dict[str, Any]]:
+def field_changes(*, before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """{'field': {'before': x, 'after': y}} for the fields whose value changed."""
     return {
         name: {"before": _jsonable(before.get(name)), "after": _jsonable(value)}

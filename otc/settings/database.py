@@ -37,4 +37,3 @@ def database_config(*, as_owner: bool) -> dict[str, Any]:
     # Hold the test database name stable across xdist workers' suffixes.
     config["TEST"] = {"NAME": f"test_{config['NAME']}"}
     return config
-

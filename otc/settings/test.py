@@ -5,7 +5,7 @@ import os
 from otc.settings.base import *  # noqa: F403
 from otc.settings.database import database_config
 
-SECRET_KEY = "test-only-key"  # noqa: S105
+SECRET_KEY = "test-only-key"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost"]
 # pytest-django creates and migrates the test database as the owner; the

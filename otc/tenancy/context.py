@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from otc.tenancy.models import Tenant
 
 
-class TenantContextMissing(RuntimeError):
+class TenantContextMissingError(RuntimeError):
     """A tenant-owned table was queried with no tenant in context."""
 
 
@@ -36,7 +36,7 @@ def current_tenant_id() -> int | None:
 def require_tenant() -> Tenant:
     tenant = _current_tenant.get()
     if tenant is None:
-        raise TenantContextMissing(
+        raise TenantContextMissingError(
             "No tenant in context: use tenant_context(tenant), .for_tenant(tenant) "
             "or, for a deliberate cross-tenant job, .unscoped()."
         )

@@ -1,7 +1,7 @@
 """The fail-closed manager every tenant-owned model uses.
 
 ``Model.objects`` filters by the tenant in context and raises
-``TenantContextMissing`` when there is none, so forgetting the tenant is a
+``TenantContextMissingError`` when there is none, so forgetting the tenant is a
 crash in development, never a leak in production. The database applies the
 same rule again through row-level security.
 """

@@ -50,7 +50,11 @@ class EnableRowLevelSecurity(Operation):
         return str(apps.get_model(app_label, self.model_name)._meta.db_table)
 
     def database_forwards(
-        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: Any, to_state: Any
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: Any,
+        to_state: Any,
     ) -> None:
         table = _quote(schema_editor, self._table(app_label, to_state))
         schema_editor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
@@ -62,7 +66,11 @@ class EnableRowLevelSecurity(Operation):
         )
 
     def database_backwards(
-        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: Any, to_state: Any
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: Any,
+        to_state: Any,
     ) -> None:
         table = _quote(schema_editor, self._table(app_label, from_state))
         schema_editor.execute(f"DROP POLICY IF EXISTS {POLICY_NAME} ON {table}")
@@ -93,7 +101,11 @@ class CreateApplicationRole(Operation):
         """Roles are not model state."""
 
     def database_forwards(
-        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: Any, to_state: Any
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: Any,
+        to_state: Any,
     ) -> None:
         ensure_application_role(schema_editor.connection)
 
@@ -115,9 +127,7 @@ def ensure_application_role(connection: Any) -> None:
             )
         password = app_role_password()
         if password:
-            cursor.execute(
-                f"ALTER ROLE {connection.ops.quote_name(role)} PASSWORD %s", [password]
-            )
+            cursor.execute(f"ALTER ROLE {connection.ops.quote_name(role)} PASSWORD %s", [password])
 
 
 def grant_application_role(sender: Any = None, using: str = "default", **kwargs: Any) -> None:

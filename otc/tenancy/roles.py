@@ -75,8 +75,7 @@ _READ_EVERYTHING = frozenset(p for p in Perm if p.value.endswith((".view",)))
 # The matrix. Read it row by row: a role and every permission it holds.
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.OWNER: frozenset(Perm),
-    Role.CREDIT_MANAGER: _READ_EVERYTHING
-    - {Perm.AUDIT_VIEW}
+    Role.CREDIT_MANAGER: _READ_EVERYTHING - {Perm.AUDIT_VIEW}
     | {
         Perm.CUSTOMERS_EDIT,
         Perm.CREDIT_EDIT,

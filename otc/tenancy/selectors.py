@@ -37,7 +37,9 @@ def user_memberships(*, user: User) -> list[MembershipChoice]:
         )
         rows = cursor.fetchall()
     return [
-        MembershipChoice(tenant_id=row[0], tenant_name=row[1], tenant_slug=row[2], role=Role(row[3]))
+        MembershipChoice(
+            tenant_id=row[0], tenant_name=row[1], tenant_slug=row[2], role=Role(row[3])
+        )
         for row in rows
         if row[3] in INTERACTIVE_ROLES
     ]
@@ -49,12 +51,11 @@ def membership_for_session(*, user: User, tenant_id: int) -> Membership | None:
     if tenant is None:
         return None
     with tenant_context(tenant):
-        membership = (
+        return (
             Membership.objects.select_related("tenant")
             .filter(user=user, is_active=True, role__in=[r.value for r in INTERACTIVE_ROLES])
             .first()
         )
-    return membership
 
 
 def tenant_members(*, tenant: Tenant) -> list[Membership]:

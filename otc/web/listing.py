@@ -66,4 +66,6 @@ def list_page(
             is_descending=is_active and descending,
             query=sort_params.urlencode(),
         )
-    return Listing(page=page, columns=columns, sort=requested, query_without_page=params.urlencode())
+    return Listing(
+        page=page, columns=columns, sort=requested, query_without_page=params.urlencode()
+    )

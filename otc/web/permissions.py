@@ -14,7 +14,9 @@ from django.http import HttpRequest, HttpResponse
 from otc.tenancy.roles import Perm, role_can
 
 
-def require_perm(permission: Perm) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def require_perm(
+    permission: Perm,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Signed in, with a membership in the current tenant whose role holds
     `permission`; otherwise the login page or a 403 page."""
 

@@ -11,7 +11,7 @@ from django.db.utils import ProgrammingError
 from otc.audit.models import AuditEvent
 from otc.audit.services import Actor, audit_record
 from otc.settings.database import app_role_name
-from otc.tenancy.context import TenantContextMissing, tenant_context
+from otc.tenancy.context import TenantContextMissingError, tenant_context
 from otc.tenancy.models import Membership
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -55,7 +55,9 @@ def test_select_with_tenant_a_never_returns_tenant_b_rows(two_tenants_with_rows)
     with tenant_context(tenant_a), connection.cursor() as cursor:
         cursor.execute("SELECT DISTINCT tenant_id FROM audit_auditevent")
         assert [row[0] for row in cursor.fetchall()] == [tenant_a.pk]
-        cursor.execute("SELECT count(*) FROM tenancy_membership WHERE tenant_id = %s", [tenant_b.pk])
+        cursor.execute(
+            "SELECT count(*) FROM tenancy_membership WHERE tenant_id = %s", [tenant_b.pk]
+        )
         assert cursor.fetchone()[0] == 0
 
 
@@ -123,7 +125,7 @@ def test_tenant_switch_after_rolled_back_savepoint_is_not_stale(two_tenants_with
 
 
 def test_orm_fails_closed_without_tenant(two_tenants_with_rows):
-    with pytest.raises(TenantContextMissing):
+    with pytest.raises(TenantContextMissingError):
         list(Membership.objects.all())
 
 
