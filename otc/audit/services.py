@@ -45,8 +45,8 @@ class Actor:
             )
         user = request.user if request.user.is_authenticated else None
         return cls(
-            user=user,  # type: ignore[arg-type]
-            label=user.email if user is not None else "anonymous",  # type: ignore[union-attr]
+            user=user,
+            label=user.email if user is not None else "anonymous",
             request_id=request_id,
             ip_address=ip_address,
         )

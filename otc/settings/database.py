@@ -27,8 +27,10 @@ def app_role_password() -> str:
 
 def database_config(*, as_owner: bool) -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    config: dict[str, Any] = dj_database_url.parse(
-        url, conn_max_age=60, conn_health_checks=True, engine="otc.tenancy.db_backend"
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(
+            url, conn_max_age=60, conn_health_checks=True, engine="otc.tenancy.db_backend"
+        )
     )
     if not as_owner:
         config["USER"] = app_role_name()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -48,7 +48,7 @@ class TenantOwnedModel(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=True, editable=False)
 
-    objects: ClassVar[TenantManager] = TenantManager()  # type: ignore[type-arg]
+    objects: ClassVar[TenantManager[Any]] = TenantManager()
 
     class Meta:
         abstract = True

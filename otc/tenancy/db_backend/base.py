@@ -37,7 +37,7 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
     def _savepoint_rollback(self, sid: str) -> None:
         # A rolled-back savepoint may have undone a set_config made inside it.
         self.tenant_setting_in_transaction = None
-        super()._savepoint_rollback(sid)
+        super()._savepoint_rollback(sid)  # type: ignore[misc]  # missing from django-stubs
 
 
 def _wanted_setting() -> str:

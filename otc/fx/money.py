@@ -1,0 +1,21 @@
+"""Currency facts and the rounding rule of OTC.
+
+Minor units come from ISO 4217 via Babel (JPY 0, EUR 2, KWD 3, CLF 4).
+Amounts are rounded half-up (commercial rounding) to the currency's minor
+unit; that one rule is used for every stored amount.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import get_currency_precision
+
+
+def minor_units(currency: str) -> int:
+    return int(get_currency_precision(currency))
+
+
+def quantize_money(amount: Decimal, currency: str) -> Decimal:
+    exponent = Decimal(1).scaleb(-minor_units(currency))
+    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
