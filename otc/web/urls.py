@@ -1,4 +1,10 @@
 from django.urls import path
 
+from otc.web import views
+
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboards/<str:role>/", views.dashboard, name="dashboard"),
+    path("branding/logo/", views.tenant_logo, name="tenant_logo"),
+]

@@ -1,0 +1,238 @@
+"""One dashboard per role: what each person sees first after signing in.
+
+A dashboard shows the figures that exist today (team, customers, API keys,
+audit activity) and names the worklists that later modules fill, so people
+see where their work will appear rather than a blank page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from otc.tenancy.roles import INTERACTIVE_ROLES, Role
+
+
+@dataclass(frozen=True)
+class UpcomingPanel:
+    title: str
+    description: str
+    module: str  # "the credit module", "cash application", ...
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    role: Role
+    title: str
+    intro: str
+    show_team: bool
+    show_activity: bool
+    show_api_keys: bool
+    upcoming: tuple[UpcomingPanel, ...]
+
+
+# Roles that oversee the whole tenant and may open every dashboard.
+_SEES_EVERY_DASHBOARD = frozenset({Role.OWNER, Role.AUDITOR})
+
+DASHBOARDS: dict[Role, Dashboard] = {
+    Role.OWNER: Dashboard(
+        role=Role.OWNER,
+        title="Administration overview",
+        intro="Your team, your integrations and what changed recently in this tenant.",
+        show_team=True,
+        show_activity=True,
+        show_api_keys=True,
+        upcoming=(
+            UpcomingPanel(
+                "Receivables at a glance",
+                "Open receivables, overdue share and DSO for the whole tenant.",
+                "the AR ledger",
+            ),
+            UpcomingPanel(
+                "Approvals above team limits",
+                "Credit limits, write-offs and refunds waiting for someone with a higher "
+                "approval limit.",
+                "the credit module",
+            ),
+        ),
+    ),
+    Role.CREDIT_MANAGER: Dashboard(
+        role=Role.CREDIT_MANAGER,
+        title="Credit management",
+        intro="Exposure, holds and reviews across the portfolio.",
+        show_team=True,
+        show_activity=False,
+        show_api_keys=False,
+        upcoming=(
+            UpcomingPanel(
+                "Credit holds awaiting approval",
+                "Orders held for credit that exceed an analyst's approval limit.",
+                "the credit module",
+            ),
+            UpcomingPanel(
+                "Exposure by risk class",
+                "Open receivables plus open orders against limits, grouped by risk class.",
+                "the credit module",
+            ),
+            UpcomingPanel(
+                "Reviews overdue",
+                "Customers whose periodic credit review date has passed.",
+                "the credit module",
+            ),
+        ),
+    ),
+    Role.CREDIT_ANALYST: Dashboard(
+        role=Role.CREDIT_ANALYST,
+        title="Credit analyst worklist",
+        intro="Orders on hold and customers due for a credit review.",
+        show_team=False,
+        show_activity=False,
+        show_api_keys=False,
+        upcoming=(
+            UpcomingPanel(
+                "Credit holds awaiting review",
+                "Orders stopped by the credit check, oldest first, with the exposure that "
+                "triggered the hold.",
+                "the credit module",
+            ),
+            UpcomingPanel(
+                "Credit applications",
+                "New customers and limit increase requests waiting for a decision.",
+                "the credit module",
+            ),
+            UpcomingPanel(
+                "Scheduled reviews",
+                "Customers whose credit review falls due in the next 30 days.",
+                "the credit module",
+            ),
+        ),
+    ),
+    Role.AR_CLERK: Dashboard(
+        role=Role.AR_CLERK,
+        title="Accounts receivable",
+        intro="Cash to apply, statements to import and invoices to send.",
+        show_team=False,
+        show_activity=False,
+        show_api_keys=False,
+        upcoming=(
+            UpcomingPanel(
+                "Unapplied cash",
+                "Payments received but not yet matched to invoices, by age.",
+                "cash application",
+            ),
+            UpcomingPanel(
+                "Bank statements",
+                "Imported CAMT, BAI2 and MT940 statements and their matching progress.",
+                "cash application",
+            ),
+            UpcomingPanel(
+                "Invoices to deliver",
+                "Invoices created but not yet sent by e-mail or e-invoice.",
+                "the invoicing module",
+            ),
+        ),
+    ),
+    Role.COLLECTOR: Dashboard(
+        role=Role.COLLECTOR,
+        title="Collections worklist",
+        intro="Who to call today and which promises fall due.",
+        show_team=False,
+        show_activity=False,
+        show_api_keys=False,
+        upcoming=(
+            UpcomingPanel(
+                "My worklist",
+                "Customers assigned to you, ranked by overdue amount and risk.",
+                "the collections module",
+            ),
+            UpcomingPanel(
+                "Promises to pay due",
+                "Promises falling due this week, and those already broken.",
+                "the collections module",
+            ),
+            UpcomingPanel(
+                "Dunning runs",
+                "The next scheduled dunning run and the letters it will send.",
+                "the collections module",
+            ),
+        ),
+    ),
+    Role.DEDUCTIONS_ANALYST: Dashboard(
+        role=Role.DEDUCTIONS_ANALYST,
+        title="Deductions and disputes",
+        intro="Short payments to research, resolve or charge back.",
+        show_team=False,
+        show_activity=False,
+        show_api_keys=False,
+        upcoming=(
+            UpcomingPanel(
+                "Open deductions by reason",
+                "Short payments grouped by reason code, with their total value.",
+                "the deductions module",
+            ),
+            UpcomingPanel(
+                "Deductions ageing",
+                "How long open deductions have waited, in 30-day buckets.",
+                "the deductions module",
+            ),
+            UpcomingPanel(
+                "Disputes awaiting the customer",
+                "Disputes where you asked for proof and have not heard back.",
+                "the deductions module",
+            ),
+        ),
+    ),
+    Role.EXECUTIVE: Dashboard(
+        role=Role.EXECUTIVE,
+        title="Executive summary",
+        intro="The headline figures of order-to-cash.",
+        show_team=False,
+        show_activity=False,
+        show_api_keys=False,
+        upcoming=(
+            UpcomingPanel(
+                "DSO and overdue trend",
+                "Days sales outstanding and overdue share over the last twelve months.",
+                "reporting",
+            ),
+            UpcomingPanel(
+                "Ageing of receivables",
+                "Open items in current, 1-30, 31-60, 61-90 and 90+ day buckets.",
+                "reporting",
+            ),
+            UpcomingPanel(
+                "Cash forecast",
+                "Expected receipts for the next 13 weeks from due dates and payment habits.",
+                "reporting",
+            ),
+        ),
+    ),
+    Role.AUDITOR: Dashboard(
+        role=Role.AUDITOR,
+        title="Audit overview",
+        intro="Who changed what, and who may do what, in this tenant.",
+        show_team=True,
+        show_activity=True,
+        show_api_keys=False,
+        upcoming=(
+            UpcomingPanel(
+                "Write-offs and credit memos",
+                "Every write-off and credit memo with the approver and their limit.",
+                "the AR ledger",
+            ),
+        ),
+    ),
+}
+
+
+def dashboard_roles_for(role: Role) -> list[Role]:
+    """The dashboards a role may open: its own, or all of them for the
+    roles that oversee the tenant. The ERP role has none (API only)."""
+    if role not in INTERACTIVE_ROLES:
+        return []
+    if role in _SEES_EVERY_DASHBOARD:
+        return list(DASHBOARDS)
+    return [role] if role in DASHBOARDS else []
+
+
+def may_open_dashboard(*, viewer: Role, dashboard: Role) -> bool:
+    return dashboard in dashboard_roles_for(viewer)
