@@ -50,3 +50,53 @@ class MembershipFactory(TenantOwnedFactory):
     user = factory.SubFactory(UserFactory)
     role = "owner"
     approval_limit = 0
+
+
+# --- customers (otc.customers) ------------------------------------------------
+
+
+class PaymentTermsFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.PaymentTerms"
+
+    code = factory.Sequence(lambda n: f"NET{n}")
+    name = factory.LazyAttribute(lambda t: f"Net {t.net_days} days")
+    kind = "net"
+    net_days = 30
+
+
+class CustomerFactory(TenantOwnedFactory):
+    """A valid German customer; pass tax_id=... only with a valid number."""
+
+    class Meta:
+        model = "customers.Customer"
+
+    number = factory.Sequence(lambda n: f"K{n:05d}")
+    legal_name = factory.Sequence(lambda n: f"Customer {n} GmbH")
+    country = "DE"
+    currency = factory.LazyAttribute(lambda c: str(c.tenant.base_currency))
+    status = "active"
+    language = "en"
+
+
+class CustomerContactFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.CustomerContact"
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+    roles = factory.LazyFunction(lambda: ["ap"])
+
+
+class CustomerAddressFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.CustomerAddress"
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = "billing"
+    is_default = True
+    line1 = factory.Sequence(lambda n: f"Hauptstraße {n}")
+    city = "Berlin"
+    postal_code = "10115"
+    country = "DE"
