@@ -1,4 +1,8 @@
 from django.urls import path
 
+from otc.audit import views
+
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.audit_list, name="list"),
+]

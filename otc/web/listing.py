@@ -24,7 +24,7 @@ class SortColumn:
 
 @dataclass(frozen=True)
 class Listing:
-    page: Page  # type: ignore[type-arg]
+    page: Page
     columns: dict[str, SortColumn]
     sort: str
     query_without_page: str  # for pagination links: "?<this>&page=N"

@@ -5,19 +5,32 @@ from __future__ import annotations
 
 import mimetypes
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from otc.tenancy.models import Membership
+from otc.audit.services import Actor
+from otc.tenancy.models import Membership, Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.tenancy.selectors import tenant_members
+from otc.tenancy.services import (
+    SETTINGS_FIELDS,
+    TenancyRuleError,
+    membership_update,
+    tenant_logo_remove,
+    tenant_logo_replace,
+    tenant_settings_update,
+)
 from otc.web import selectors
 from otc.web.dashboards import DASHBOARDS, dashboard_roles_for, may_open_dashboard
+from otc.web.forms import MemberForm, TenantSettingsForm
+from otc.web.permissions import can, require_perm
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -101,3 +114,85 @@ def tenant_logo(request: HttpRequest) -> HttpResponseBase:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def _settings_initial(tenant: Tenant) -> dict[str, str]:
+    return {field: getattr(tenant, field) for field in SETTINGS_FIELDS}
+
+
+@require_perm(Perm.TENANT_SETTINGS)
+def tenant_settings(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    tenant = membership.tenant
+    form = TenantSettingsForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=_settings_initial(tenant),
+        current_locale=tenant.locale,
+    )
+    if request.method == "POST" and form.is_valid():
+        actor = Actor.from_request(request)
+        try:
+            # Settings and logo commit together or not at all.
+            with transaction.atomic():
+                tenant_settings_update(tenant=tenant, actor=actor, settings=form.tenant_settings())
+                if form.cleaned_data["logo"]:
+                    tenant_logo_replace(
+                        tenant=tenant,
+                        actor=actor,
+                        logo=form.cleaned_data["logo"],
+                        extension=form.logo_extension,
+                    )
+                elif form.cleaned_data["remove_logo"]:
+                    tenant_logo_remove(tenant=tenant, actor=actor)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Tenant settings saved.")
+            return redirect("web:tenant_settings")
+    return render(
+        request,
+        "web/tenant_settings.html",
+        {
+            "form": form,
+            "members": tenant_members(tenant=tenant),
+            "can_manage_members": can(request, Perm.MEMBERS_MANAGE),
+        },
+    )
+
+
+@require_perm(Perm.MEMBERS_MANAGE)
+def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
+    tenant = _membership(request).tenant
+    # Another tenant's membership id is simply not found here.
+    member = get_object_or_404(
+        Membership.objects.for_tenant(tenant).select_related("user"), pk=membership_id
+    )
+    form = MemberForm(
+        request.POST or None,
+        initial={
+            "role": member.role,
+            "approval_limit": member.approval_limit,
+            "is_active": member.is_active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership_update(
+                tenant=tenant,
+                actor=Actor.from_request(request),
+                membership=member,
+                role=form.cleaned_data["role"],
+                approval_limit=form.cleaned_data["approval_limit"],
+                is_active=form.cleaned_data["is_active"],
+            )
+        except TenancyRuleError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{member.user.email} updated.")
+            return redirect(reverse("web:tenant_settings") + "#members")
+    return render(
+        request,
+        "web/member_edit.html",
+        {"form": form, "member": member, "is_self": member.user_id == request.user.pk},
+    )
