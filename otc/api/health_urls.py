@@ -1,5 +1,5 @@
 from django.urls import path
 
-from otc.api.views import healthz
+from otc.api.health import healthz
 
 urlpatterns = [path("healthz", healthz, name="healthz")]
