@@ -6,11 +6,12 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
 LAST_SEEN_KEY = "otc_last_seen"
+IDLE_SIGNED_OUT_KEY = "otc_idle_signed_out"
+IDLE_SIGNED_OUT_MESSAGE = "You were signed out after a period of inactivity."
 
 
 class IdleTimeoutMiddleware:
@@ -26,7 +27,9 @@ class IdleTimeoutMiddleware:
                 and now - int(last_seen) > settings.SESSION_IDLE_TIMEOUT_SECONDS
             ):
                 logout(request)
-                messages.info(request, "You were signed out after a period of inactivity.")
+                # This middleware runs before MessageMiddleware, so it cannot
+                # add a message itself; the sign-in page shows it from here.
+                request.session[IDLE_SIGNED_OUT_KEY] = True
             else:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)

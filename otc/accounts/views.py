@@ -22,6 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from otc.accounts.forms import LoginForm, SwitchTenantForm
+from otc.accounts.middleware import IDLE_SIGNED_OUT_KEY, IDLE_SIGNED_OUT_MESSAGE
 from otc.accounts.models import User
 from otc.accounts.services import (
     user_password_change,
@@ -99,6 +100,8 @@ def _sign_in(request: HttpRequest, form: LoginForm) -> bool:
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and getattr(request, "membership", None) is not None:
         return redirect(_safe_next(request))
+    if request.session.pop(IDLE_SIGNED_OUT_KEY, False):
+        messages.info(request, IDLE_SIGNED_OUT_MESSAGE)
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and _sign_in(request, form):
         return redirect(_safe_next(request))

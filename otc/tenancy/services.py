@@ -15,6 +15,7 @@ from babel import Locale, UnknownLocaleError
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
+from moneyed import CurrencyDoesNotExist, get_currency
 
 from otc.accounts.models import User
 from otc.audit.services import Actor, audit_record, field_changes, snapshot
@@ -32,10 +33,15 @@ class LastOwnerError(TenancyRuleError):
     pass
 
 
-def validate_regional(*, timezone: str, locale: str) -> None:
-    """The model stores both as plain text; what goes in must be a zone the
-    zoneinfo database knows and a locale Babel can format numbers for."""
+def validate_regional(*, base_currency: str, timezone: str, locale: str) -> None:
+    """The model stores these as plain text; what goes in must be an ISO 4217
+    currency, a zone the zoneinfo database knows and a locale Babel can
+    format numbers for."""
     errors: dict[str, str] = {}
+    try:
+        get_currency(base_currency)
+    except CurrencyDoesNotExist:
+        errors["base_currency"] = f"'{base_currency}' is not an ISO 4217 currency code."
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -83,7 +89,7 @@ def tenant_create(
     timezone: str,
     locale: str,
 ) -> Tenant:
-    validate_regional(timezone=timezone, locale=locale)
+    validate_regional(base_currency=base_currency, timezone=timezone, locale=locale)
     tenant = Tenant(
         slug=slug,
         name=name,
@@ -116,7 +122,9 @@ def tenant_settings_update(*, tenant: Tenant, actor: Actor, settings: TenantSett
     """Company details, regional settings and colours. The base currency may
     change while no documents exist in it; until the ledger arrives there are
     none, so the change is allowed and, like every change here, audited."""
-    validate_regional(timezone=settings.timezone, locale=settings.locale)
+    validate_regional(
+        base_currency=settings.base_currency, timezone=settings.timezone, locale=settings.locale
+    )
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     before = snapshot(locked, SETTINGS_FIELDS)
     for field in SETTINGS_FIELDS:
