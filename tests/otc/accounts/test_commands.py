@@ -123,7 +123,8 @@ def test_create_user_for_an_existing_member_updates_role_and_keeps_password(tena
     run("create_user", "--email=cy@alpha.example", "--tenant=alpha", "--role=collector",
         "--password=a-fine-long-passphrase")  # fmt: skip
     output = run("create_user", "--email=cy@alpha.example", "--tenant=alpha",
-                 "--role=credit_manager", "--approval-limit=100", "--password=other-long-pass-1")  # fmt: skip
+                 "--role=credit_manager", "--approval-limit=100",
+                 "--password=other-long-pass-1")  # fmt: skip
     assert "password was left unchanged" in output
     assert "Updated cy@alpha.example" in output
     assert authenticate(username="cy@alpha.example", password="a-fine-long-passphrase")
