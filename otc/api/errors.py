@@ -185,7 +185,10 @@ def flatten_errors(detail: Any, path: str = "") -> list[dict[str, Any]]:
             if key in (api_settings.NON_FIELD_ERRORS_KEY, ""):
                 flat.extend(flatten_errors(value, path))
             else:
-                flat.extend(flatten_errors(value, _join(path, str(key))))
+                # ListSerializer reports items as {index: errors}: keep ints as [i].
+                flat.extend(
+                    flatten_errors(value, _join(path, key if isinstance(key, int) else str(key)))
+                )
         return flat
     if isinstance(detail, list):
         # A list is either several messages for one field or one entry per

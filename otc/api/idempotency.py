@@ -82,9 +82,12 @@ class StoredResponse:
 
 
 def validate_key(raw: str) -> str:
-    if not raw or len(raw) > MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in raw):
+    """1 to 255 printable ASCII characters; surrounding spaces do not count
+    (proxies may add or drop them)."""
+    key = raw.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in key):
         raise IdempotencyKeyInvalid()
-    return raw
+    return key
 
 
 def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
