@@ -1,0 +1,1 @@
+from tests.fixtures_web import *  # noqa: F403
