@@ -10,6 +10,7 @@ from otc.tenancy.roles import ROLE_CHOICES, Role
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(
         max_length=NAME_MAX_LENGTH,
+        error_messages={"required": "Give the key a name that says which system uses it."},
         help_text="Which system uses the key, e.g. “SAP S/4 production”. Shown in the audit log.",
     )
     role = forms.ChoiceField(

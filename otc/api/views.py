@@ -55,6 +55,7 @@ from otc.api.idempotency import (
 )
 from otc.api.models import ApiKey
 from otc.audit.services import Actor
+from otc.tenancy.context import current_tenant, tenant_context
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 
@@ -96,6 +97,13 @@ class TenantAPIMixin(APIView):
     # --- the request cycle --------------------------------------------------------
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Authentication activates the key's tenant; scoping that to this
+        # call keeps it from outliving the request even where no middleware
+        # resets the context (views called directly, e.g. in tests).
+        with tenant_context(current_tenant()):
+            return self._dispatch(request, *args, **kwargs)
+
+    def _dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # DRF's APIView.dispatch, with one addition: an idempotent POST runs
         # through _dispatch_idempotent, which finalizes its own response
         # because it must store the rendered bytes.

@@ -86,6 +86,7 @@ def test_create_with_errors_says_what_to_fix(owner_client, tenant_a):
     assert response.status_code == 200
     html = response.content.decode()
     assert "errorlist" in html
+    assert "Give the key a name" in html
     with tenant_context(tenant_a):
         assert not ApiKey.objects.exists()
 

@@ -140,3 +140,19 @@ def test_request_carries_tenant_and_key_for_the_audit_trail(tenant_a):
     assert api_key.prefix in event.actor_label
     assert event.actor_user is None
     assert event.request_id == response["X-Request-ID"]
+
+
+def test_the_keys_tenant_does_not_outlive_the_call(tenant_a):
+    # Called without middleware (as some tests do), the view itself must put
+    # the context back, or the next test would run as tenant A.
+    from rest_framework.test import APIRequestFactory
+
+    from otc.api.key_views import ApiKeyListApi
+    from otc.tenancy.context import current_tenant
+
+    _, plaintext = issue_api_key(tenant_a, "owner")
+    request = APIRequestFactory().get(KEYS_URL, HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    assert current_tenant() is None
+    response = ApiKeyListApi.as_view()(request)
+    assert response.status_code == 200
+    assert current_tenant() is None
