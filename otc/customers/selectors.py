@@ -7,7 +7,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from otc.accounts.models import User
 from otc.audit.models import AuditEvent
@@ -35,9 +35,20 @@ def _as_id(value: int | str) -> int | None:
 # --- customers --------------------------------------------------------------------
 
 
+def _with_children(customers: QuerySet[Customer], tenant: Tenant) -> QuerySet[Customer]:
+    """Contacts and addresses in two more queries for the whole page, read
+    with the tenant filter (the related managers would need the context)."""
+    contacts: QuerySet[CustomerContact] = CustomerContact.objects.for_tenant(tenant)
+    addresses: QuerySet[CustomerAddress] = CustomerAddress.objects.for_tenant(tenant)
+    return customers.prefetch_related(
+        Prefetch("contacts", queryset=contacts), Prefetch("addresses", queryset=addresses)
+    )
+
+
 def customer_list(
     *,
     tenant: Tenant,
+    with_children: bool = False,
     q: str = "",
     status: str = "",
     country: str = "",
@@ -88,32 +99,34 @@ def customer_list(
         customers = customers.filter(external_ref=external_ref)
     if updated_since is not None:
         customers = customers.filter(updated_at__gte=updated_since)
-    return customers
+    return _with_children(customers, tenant) if with_children else customers
 
 
-def customer_get(*, tenant: Tenant, customer_id: int | str) -> Customer:
+def customer_get(
+    *, tenant: Tenant, customer_id: int | str, with_children: bool = False
+) -> Customer:
     """The customer, or NotFound, also for another tenant's id."""
     pk = _as_id(customer_id)
-    customer = (
-        Customer.objects.for_tenant(tenant)
-        .select_related("payment_terms", "parent", "collector")
-        .filter(pk=pk)
-        .first()
-        if pk is not None
-        else None
+    customers: QuerySet[Customer] = Customer.objects.for_tenant(tenant).select_related(
+        "payment_terms", "parent", "collector"
     )
+    if with_children:
+        customers = _with_children(customers, tenant)
+    customer = customers.filter(pk=pk).first() if pk is not None else None
     if customer is None:
         raise NotFound("No such customer.")
     return customer
 
 
-def customer_get_by_external_ref(*, tenant: Tenant, external_ref: str) -> Customer:
-    customer = (
-        Customer.objects.for_tenant(tenant)
-        .select_related("payment_terms", "parent", "collector")
-        .filter(external_ref=external_ref)
-        .first()
+def customer_get_by_external_ref(
+    *, tenant: Tenant, external_ref: str, with_children: bool = False
+) -> Customer:
+    customers: QuerySet[Customer] = Customer.objects.for_tenant(tenant).select_related(
+        "payment_terms", "parent", "collector"
     )
+    if with_children:
+        customers = _with_children(customers, tenant)
+    customer = customers.filter(external_ref=external_ref).first()
     if customer is None:
         raise NotFound("No customer has this external reference.")
     return customer
