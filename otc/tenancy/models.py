@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -48,7 +46,7 @@ class TenantOwnedModel(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=True, editable=False)
 
-    objects: ClassVar[TenantManager[Any]] = TenantManager()
+    objects = TenantManager()
 
     class Meta:
         abstract = True

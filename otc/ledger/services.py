@@ -1,0 +1,524 @@
+"""Writing to the AR ledger. Every change here is one transaction that:
+locks the items it touches (in id order, so two writers never deadlock),
+checks the amounts against the locked rows, writes an append-only posting
+that balances in the base currency, updates the open amounts with F()
+expressions and writes the audit event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from otc.audit.services import Actor, audit_record
+from otc.customers.models import Customer
+from otc.errors import ConflictError, ValidationFailed
+from otc.fx.money import quantize_money
+from otc.fx.selectors import fx_rate
+from otc.ledger.models import (
+    CREDIT_KINDS,
+    DEBIT_KINDS,
+    Account,
+    Application,
+    ApplicationKind,
+    ItemKind,
+    ItemStatus,
+    OpenItem,
+    Posting,
+    PostingLine,
+)
+from otc.tenancy.models import Tenant
+
+# Where the other side of a new item is posted.
+_COUNTER_ACCOUNT = {
+    ItemKind.INVOICE: Account.BILLING_CLEARING,
+    ItemKind.DEBIT_MEMO: Account.BILLING_CLEARING,
+    ItemKind.CREDIT_MEMO: Account.BILLING_CLEARING,
+    ItemKind.DEDUCTION: Account.CASH_CLEARING,
+    ItemKind.PAYMENT: Account.CASH_CLEARING,
+    ItemKind.WRITE_OFF: Account.WRITE_OFF_EXPENSE,
+}
+
+
+class LedgerError(ValidationFailed):
+    """An amount or pairing the ledger refuses; the message says why."""
+
+
+@dataclass(frozen=True)
+class _Line:
+    account: Account
+    item: OpenItem | None
+    currency: str
+    amount: Decimal
+    base_amount: Decimal
+
+
+def _post(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    customer: Customer,
+    effective_date: date,
+    memo: str,
+    lines: list[_Line],
+    reverses: Posting | None = None,
+) -> Posting:
+    total = sum((line.base_amount for line in lines), Decimal(0))
+    if total != 0:
+        # The database checks this again at commit; failing here names the posting.
+        raise LedgerError(f"Posting '{memo}' does not balance: {total} in base currency.")
+    posting = Posting.objects.for_tenant(tenant).create(
+        tenant=tenant,
+        effective_date=effective_date,
+        memo=memo[:300],
+        reverses=reverses,
+        created_by=actor.user,
+    )
+    PostingLine.objects.for_tenant(tenant).bulk_create(
+        [
+            PostingLine(
+                tenant=tenant,
+                posting=posting,
+                account=line.account,
+                customer=customer,
+                open_item=line.item,
+                currency=line.currency,
+                amount=line.amount,
+                base_amount=line.base_amount,
+            )
+            for line in lines
+        ]
+    )
+    return posting
+
+
+def ledger_item_post(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    customer: Customer,
+    kind: ItemKind,
+    number: str,
+    currency: str,
+    amount: Decimal,
+    document_date: date,
+    due_date: date | None = None,
+    source_type: str = "",
+    source_id: str = "",
+    rate: Decimal | None = None,
+) -> OpenItem:
+    """Post a new open item. `amount` is given as the document shows it
+    (positive); the sign follows the kind. The base amount is locked at the
+    rate of the document date (or `rate`, when the caller already locked one)."""
+    if kind not in DEBIT_KINDS | CREDIT_KINDS:
+        raise LedgerError(f"Items of kind '{kind}' are created by the ledger itself.")
+    amount = quantize_money(amount, currency)
+    if amount <= 0:
+        raise LedgerError("The amount must be greater than zero.")
+    if customer.tenant_id != tenant.pk:
+        raise LedgerError("The customer does not belong to this tenant.")
+    signed = amount if kind in DEBIT_KINDS else -amount
+    if rate is None:
+        rate = fx_rate(
+            tenant=tenant,
+            from_currency=currency,
+            to_currency=tenant.base_currency,
+            on=document_date,
+        ).rate
+    base = quantize_money(signed * rate, tenant.base_currency)
+    with transaction.atomic():
+        item = OpenItem.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            customer=customer,
+            kind=kind,
+            number=number,
+            currency=currency,
+            amount=signed,
+            fx_rate=rate,
+            base_amount=base,
+            open_amount=signed,
+            open_base_amount=base,
+            document_date=document_date,
+            due_date=due_date,
+            source_type=source_type,
+            source_id=source_id,
+        )
+        _post(
+            tenant=tenant,
+            actor=actor,
+            customer=customer,
+            effective_date=document_date,
+            memo=f"{item.get_kind_display()} {number}",
+            lines=[
+                _Line(Account.RECEIVABLE, item, currency, signed, base),
+                _Line(_COUNTER_ACCOUNT[kind], None, currency, -signed, -base),
+            ],
+        )
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="ledger.item_posted",
+            instance=item,
+            changes={"amount": {"before": None, "after": f"{signed} {currency}"}},
+        )
+    return item
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{quantize_money(amount, currency)} {currency}"
+
+
+def _locked_items(tenant: Tenant, *item_ids: int) -> dict[int, OpenItem]:
+    items = (
+        OpenItem.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(pk__in=item_ids)
+        .order_by("pk")
+    )
+    found = {item.pk: item for item in items}
+    missing = [item_id for item_id in item_ids if item_id not in found]
+    if missing:
+        raise LedgerError(f"Open item {missing[0]} does not exist.")
+    return found
+
+
+def _relieve(item: OpenItem, amount: Decimal, base_currency: str) -> Decimal:
+    """The base amount that settling `amount` (towards zero, in the item's
+    own sign) takes off the item. Closing an item takes exactly what is left,
+    so rounding never leaves a cent behind in base currency."""
+    if amount == item.open_amount:
+        return item.open_base_amount
+    return quantize_money(amount * item.fx_rate, base_currency)
+
+
+def _set_open(item: OpenItem, *, delta: Decimal, base_delta: Decimal, on: date) -> None:
+    """Move the item's open amounts by the deltas and keep status in step."""
+    new_open = item.open_amount + delta
+    closed = new_open == 0
+    OpenItem.objects.for_tenant(item.tenant).filter(pk=item.pk).update(
+        open_amount=F("open_amount") + delta,
+        open_base_amount=F("open_base_amount") + base_delta,
+        status=ItemStatus.CLOSED if closed else ItemStatus.OPEN,
+        closed_on=on if closed else None,
+    )
+    item.open_amount = new_open
+    item.open_base_amount += base_delta
+    item.status = ItemStatus.CLOSED if closed else ItemStatus.OPEN
+    item.closed_on = on if closed else None
+
+
+def ledger_apply(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    debit_item_id: int,
+    credit_item_id: int,
+    amount: Decimal,
+    effective_date: date,
+    kind: ApplicationKind,
+    credit_amount: Decimal | None = None,
+) -> Application:
+    """Settle `amount` of a debit item with a credit item of the same customer.
+
+    Same currency: `credit_amount` is `amount`. Different currencies (a
+    payment in USD for an invoice in EUR): the caller says how much of the
+    credit item's currency it took, `credit_amount`.
+    """
+    with transaction.atomic():
+        items = _locked_items(tenant, debit_item_id, credit_item_id)
+        debit, credit = items[debit_item_id], items[credit_item_id]
+        if not (debit.amount > 0 and credit.amount < 0):
+            raise LedgerError(
+                "Apply a credit item (payment, credit memo) to a debit item (invoice)."
+            )
+        if debit.customer_id != credit.customer_id:
+            raise LedgerError("Both items must belong to the same customer.")
+        amount = quantize_money(amount, debit.currency)
+        if credit_amount is None:
+            if debit.currency != credit.currency:
+                raise LedgerError(
+                    f"The items are in {debit.currency} and {credit.currency}: "
+                    "say how much of the credit item's currency is applied."
+                )
+            credit_amount = amount
+        credit_amount = quantize_money(credit_amount, credit.currency)
+        if amount <= 0 or credit_amount <= 0:
+            raise LedgerError("The applied amount must be greater than zero.")
+        if amount > debit.open_amount:
+            raise ConflictError(
+                f"{debit.number} has {_money(debit.open_amount, debit.currency)} open; "
+                f"{_money(amount, debit.currency)} cannot be applied."
+            )
+        if credit_amount > -credit.open_amount:
+            raise ConflictError(
+                f"{credit.number} has {_money(-credit.open_amount, credit.currency)} available; "
+                f"{_money(credit_amount, credit.currency)} cannot be applied."
+            )
+        base_currency = tenant.base_currency
+        debit_base = _relieve(debit, amount, base_currency)
+        credit_base = -_relieve(credit, -credit_amount, base_currency)
+        fx_gain = credit_base - debit_base
+        lines = [
+            _Line(Account.RECEIVABLE, credit, credit.currency, credit_amount, credit_base),
+            _Line(Account.RECEIVABLE, debit, debit.currency, -amount, -debit_base),
+        ]
+        if fx_gain:
+            lines.append(_Line(Account.FX_GAIN_LOSS, None, base_currency, -fx_gain, -fx_gain))
+        posting = _post(
+            tenant=tenant,
+            actor=actor,
+            customer=debit.customer,
+            effective_date=effective_date,
+            memo=f"{ApplicationKind(kind).label}: {credit.number} to {debit.number}",
+            lines=lines,
+        )
+        application = Application.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            kind=kind,
+            debit_item=debit,
+            credit_item=credit,
+            amount=amount,
+            credit_amount=credit_amount,
+            debit_base_amount=debit_base,
+            credit_base_amount=credit_base,
+            fx_gain_base=fx_gain,
+            effective_date=effective_date,
+            posting=posting,
+            created_by=actor.user,
+        )
+        _set_open(debit, delta=-amount, base_delta=-debit_base, on=effective_date)
+        _set_open(credit, delta=credit_amount, base_delta=credit_base, on=effective_date)
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="ledger.applied",
+            instance=application,
+            changes=_open_changes(debit, credit, amount, credit_amount),
+        )
+    return application
+
+
+def _open_changes(
+    debit: OpenItem, credit: OpenItem, amount: Decimal, credit_amount: Decimal
+) -> dict[str, Any]:
+    return {
+        f"{debit.number}.open_amount": {
+            "before": str(debit.open_amount + amount),
+            "after": str(debit.open_amount),
+        },
+        f"{credit.number}.open_amount": {
+            "before": str(credit.open_amount - credit_amount),
+            "after": str(credit.open_amount),
+        },
+    }
+
+
+def ledger_application_reverse(
+    *, tenant: Tenant, actor: Actor, application_id: int, effective_date: date, reason: str
+) -> Application:
+    """Undo an application with a negative one and a reversing posting."""
+    with transaction.atomic():
+        original = Application.objects.for_tenant(tenant).filter(pk=application_id).first()
+        if original is None:
+            raise LedgerError(f"Application {application_id} does not exist.")
+        if original.reverses_id is not None:
+            raise LedgerError("A reversal cannot itself be reversed; apply again instead.")
+        # Applications are append-only (no row lock on them); locking both
+        # items serialises concurrent reversals of the same application.
+        items = _locked_items(tenant, original.debit_item_id, original.credit_item_id)
+        if Application.objects.for_tenant(tenant).filter(reverses=original).exists():
+            raise ConflictError("This application was already reversed.")
+        debit, credit = items[original.debit_item_id], items[original.credit_item_id]
+        original_lines = list(original.posting.lines.all())
+        posting = _post(
+            tenant=tenant,
+            actor=actor,
+            customer=debit.customer,
+            effective_date=effective_date,
+            memo=f"Reversal of application {original.pk}: {reason}",
+            lines=[
+                _Line(
+                    Account(line.account),
+                    line.open_item,
+                    line.currency,
+                    -line.amount,
+                    -line.base_amount,
+                )
+                for line in original_lines
+            ],
+            reverses=original.posting,
+        )
+        reversal = Application.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            kind=original.kind,
+            debit_item=debit,
+            credit_item=credit,
+            amount=-original.amount,
+            credit_amount=-original.credit_amount,
+            debit_base_amount=-original.debit_base_amount,
+            credit_base_amount=-original.credit_base_amount,
+            fx_gain_base=-original.fx_gain_base,
+            effective_date=effective_date,
+            reverses=original,
+            posting=posting,
+            created_by=actor.user,
+        )
+        _set_open(
+            debit, delta=original.amount, base_delta=original.debit_base_amount, on=effective_date
+        )
+        _set_open(
+            credit,
+            delta=-original.credit_amount,
+            base_delta=-original.credit_base_amount,
+            on=effective_date,
+        )
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="ledger.application_reversed",
+            instance=reversal,
+            changes={"reason": {"before": None, "after": reason}},
+        )
+    return reversal
+
+
+def ledger_item_reverse(
+    *, tenant: Tenant, actor: Actor, item_id: int, effective_date: date, reason: str
+) -> OpenItem:
+    """Cancel a posted item that nothing was applied to: a counter item of
+    the opposite sign at the same rate is posted and applied to it, so both
+    end closed and the history shows what happened."""
+    with transaction.atomic():
+        item = _locked_items(tenant, item_id)[item_id]
+        if item.kind == ItemKind.REVERSAL or hasattr(item, "reversed_by"):
+            raise ConflictError(f"{item.number} is already a reversal or reversed.")
+        if item.open_amount != item.amount:
+            raise ConflictError(f"{item.number} has applications; reverse those first.")
+        counter = OpenItem.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            customer=item.customer,
+            kind=ItemKind.REVERSAL,
+            number=f"REV-{item.number}"[:64],
+            currency=item.currency,
+            amount=-item.amount,
+            fx_rate=item.fx_rate,
+            base_amount=-item.base_amount,
+            open_amount=-item.amount,
+            open_base_amount=-item.base_amount,
+            document_date=effective_date,
+            due_date=None,
+            source_type=item.source_type,
+            source_id=item.source_id,
+            reverses=item,
+        )
+        original_posting = (
+            Posting.objects.for_tenant(tenant)
+            .filter(lines__open_item=item, reverses__isnull=True)
+            .order_by("pk")
+            .first()
+        )
+        _post(
+            tenant=tenant,
+            actor=actor,
+            customer=item.customer,
+            effective_date=effective_date,
+            memo=f"Reversal of {item.number}: {reason}",
+            lines=[
+                _Line(Account.RECEIVABLE, counter, item.currency, -item.amount, -item.base_amount),
+                _Line(
+                    _COUNTER_ACCOUNT[ItemKind(item.kind)],
+                    None,
+                    item.currency,
+                    item.amount,
+                    item.base_amount,
+                ),
+            ],
+            reverses=original_posting,
+        )
+        debit, credit = (item, counter) if item.amount > 0 else (counter, item)
+        settle = _post(
+            tenant=tenant,
+            actor=actor,
+            customer=item.customer,
+            effective_date=effective_date,
+            memo=f"Reversal settles {item.number}",
+            lines=[
+                _Line(
+                    Account.RECEIVABLE, credit, credit.currency, -credit.amount, -credit.base_amount
+                ),
+                _Line(Account.RECEIVABLE, debit, debit.currency, -debit.amount, -debit.base_amount),
+            ],
+        )
+        Application.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            kind=ApplicationKind.REVERSAL,
+            debit_item=debit,
+            credit_item=credit,
+            amount=debit.amount,
+            credit_amount=-credit.amount,
+            debit_base_amount=debit.base_amount,
+            credit_base_amount=-credit.base_amount,
+            fx_gain_base=Decimal(0),
+            effective_date=effective_date,
+            posting=settle,
+            created_by=actor.user,
+        )
+        for closed in (debit, credit):
+            _set_open(
+                closed,
+                delta=-closed.open_amount,
+                base_delta=-closed.open_base_amount,
+                on=effective_date,
+            )
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="ledger.item_reversed",
+            instance=item,
+            changes={
+                "status": {"before": "open", "after": "reversed"},
+                "reason": {"before": None, "after": reason},
+            },
+        )
+    return counter
+
+
+def ledger_write_off(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    debit_item_id: int,
+    amount: Decimal,
+    effective_date: date,
+    reason: str,
+) -> Application:
+    """Write off part or all of a debit item: a write-off item is posted
+    against the expense account and applied to it."""
+    with transaction.atomic():
+        debit = _locked_items(tenant, debit_item_id)[debit_item_id]
+        write_off = ledger_item_post(
+            tenant=tenant,
+            actor=actor,
+            customer=debit.customer,
+            kind=ItemKind.WRITE_OFF,
+            number=f"WO-{debit.number}"[:64],
+            currency=debit.currency,
+            amount=amount,
+            document_date=effective_date,
+            rate=debit.fx_rate,
+            source_type="ledger.writeoff",
+            source_id=reason[:64],
+        )
+        return ledger_apply(
+            tenant=tenant,
+            actor=actor,
+            debit_item_id=debit.pk,
+            credit_item_id=write_off.pk,
+            amount=amount,
+            effective_date=effective_date,
+            kind=ApplicationKind.WRITE_OFF,
+        )
