@@ -778,7 +778,10 @@ def command_run(state_dir: Path) -> int:
 
         rule = "=" * 72
         print(f"\n{rule}\n  OTC is running at {base_url}\n", flush=True)
-        print("\n".join(f"  {line}" for line in logins.strip().splitlines()), flush=True)
+        print(
+            "\n".join(f"  {line}" if line else "" for line in logins.strip().splitlines()),
+            flush=True,
+        )
         print(
             "\n  Press Ctrl-C to stop the web server, worker, beat"
             + (", PostgreSQL" if launcher.postgres else "")
