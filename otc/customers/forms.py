@@ -73,7 +73,11 @@ class CustomerFilterForm(forms.Form):
 
 
 class CustomerForm(forms.Form):
-    legal_name = forms.CharField(max_length=200, help_text="As registered and printed on invoices.")
+    legal_name = forms.CharField(
+        max_length=200,
+        help_text="As registered and printed on invoices.",
+        error_messages={"required": "Enter the customer's legal name as it appears on invoices."},
+    )
     trading_name = forms.CharField(
         max_length=200, required=False, help_text="The name people use, if it differs."
     )
@@ -89,7 +93,10 @@ class CustomerForm(forms.Form):
         label="ERP reference",
         help_text="The customer's id in your ERP; unique within your company.",
     )
-    country = forms.ChoiceField(help_text="Where the customer is registered; decides the tax id.")
+    country = forms.ChoiceField(
+        help_text="Where the customer is registered; decides the tax id.",
+        error_messages={"required": "Choose the country the customer is registered in."},
+    )
     tax_id = forms.CharField(
         max_length=40,
         required=False,
@@ -99,7 +106,10 @@ class CustomerForm(forms.Form):
             "or the country's own tax number."
         ),
     )
-    currency = forms.ChoiceField(help_text="The currency invoices to this customer are in.")
+    currency = forms.ChoiceField(
+        help_text="The currency invoices to this customer are in.",
+        error_messages={"required": "Choose the currency invoices to this customer are in."},
+    )
     payment_terms = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=None, label="Default payment terms"
     )
@@ -174,9 +184,13 @@ class StatusChangeForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, error_messages={"required": "Enter the contact's name."})
     job_title = forms.CharField(max_length=120, required=False)
-    email = forms.EmailField(required=False, label="E-mail")
+    email = forms.EmailField(
+        required=False,
+        label="E-mail",
+        error_messages={"invalid": "Enter an e-mail address like name@company.com."},
+    )
     phone = forms.CharField(max_length=40, required=False)
     roles = forms.MultipleChoiceField(
         required=False,
@@ -193,13 +207,17 @@ class AddressForm(forms.Form):
         label="Default address of this kind",
         help_text="Documents use the default billing or shipping address.",
     )
-    line1 = forms.CharField(max_length=200, label="Street and number")
+    line1 = forms.CharField(
+        max_length=200,
+        label="Street and number",
+        error_messages={"required": "Enter the street and number."},
+    )
     line2 = forms.CharField(max_length=200, required=False, label="Address line 2")
     line3 = forms.CharField(max_length=200, required=False, label="Address line 3")
     postal_code = forms.CharField(max_length=20, required=False)
-    city = forms.CharField(max_length=100)
+    city = forms.CharField(max_length=100, error_messages={"required": "Enter the city."})
     region = forms.CharField(max_length=100, required=False, label="State / region")
-    country = forms.ChoiceField()
+    country = forms.ChoiceField(error_messages={"required": "Choose the country of this address."})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -208,15 +226,22 @@ class AddressForm(forms.Form):
 
 class PaymentTermsForm(forms.Form):
     code = forms.CharField(
-        max_length=32, help_text="Short and unique, e.g. NET30. ERPs refer to terms by code."
+        max_length=32,
+        help_text="Short and unique, e.g. NET30. ERPs refer to terms by code.",
+        error_messages={"required": "Enter a short code such as NET30."},
     )
-    name = forms.CharField(max_length=200, help_text="Shown to people, e.g. '2% 10, net 30'.")
+    name = forms.CharField(
+        max_length=200,
+        help_text="Shown to people, e.g. '2% 10, net 30'.",
+        error_messages={"required": "Enter a name people recognise, such as 'Net 30 days'."},
+    )
     kind = forms.ChoiceField(choices=PaymentTermsKind.choices, label="Due date counted from")
     net_days = forms.IntegerField(
         min_value=0,
         max_value=32767,
         label="Net days",
         help_text="Days until the invoice falls due (after the month end for end-of-month terms).",
+        error_messages={"required": "Enter the number of days until invoices fall due, e.g. 30."},
     )
     discount_percent = forms.DecimalField(
         min_value=Decimal(0),

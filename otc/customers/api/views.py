@@ -63,6 +63,12 @@ class PaymentTermsPageSerializer(serializers.Serializer):
     results = PaymentTermsOutputSerializer(many=True)
 
 
+_EXTERNAL_REF_PARAMETER = OpenApiParameter(
+    "external_ref",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The ERP's id of the customer, URL-encoded (`/` as `%2F`); at most 100 characters.",
+)
 _PAGE_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
     OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 200; default 50."),
@@ -219,6 +225,7 @@ class CustomerByExternalRefApi(TenantAPIView):
     @extend_schema(
         tags=CUSTOMER_TAGS,
         operation_id="customers_retrieve_by_external_ref",
+        parameters=[_EXTERNAL_REF_PARAMETER],
         responses=CustomerOutputSerializer,
     )
     def get(self, request: Request, external_ref: str) -> Response:
@@ -230,6 +237,7 @@ class CustomerByExternalRefApi(TenantAPIView):
     @extend_schema(
         tags=CUSTOMER_TAGS,
         operation_id="customers_upsert_by_external_ref",
+        parameters=[_EXTERNAL_REF_PARAMETER],
         request=CustomerUpsertInputSerializer,
         responses={200: CustomerOutputSerializer, 201: CustomerOutputSerializer},
         description="Create the customer the ERP knows by this reference (201), or update it "

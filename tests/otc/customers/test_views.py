@@ -181,6 +181,11 @@ def test_create_form_shows_what_to_fix(owner_client, tenant_a):
     assert "check digit" in response.context["form"].errors["tax_id"][0]
     assert "check digit" in response.content.decode()
 
+    response = owner_client.post(reverse("customers:create"), {"language": "en"})
+    errors = response.context["form"].errors
+    assert errors["legal_name"] == ["Enter the customer's legal name as it appears on invoices."]
+    assert errors["country"] == ["Choose the country the customer is registered in."]
+
 
 def test_edit_customer_records_before_and_after(owner_client, tenant_a, customer_a):
     url = reverse("customers:edit", args=[customer_a.pk])
