@@ -18,6 +18,7 @@ from otc.customers.models import (
     PaymentTerms,
     PaymentTermsKind,
 )
+from otc.customers.tax_ids import format_tax_id
 from otc.errors import NotFound
 from otc.tenancy.models import Membership, Tenant
 from otc.tenancy.roles import Perm, role_can
@@ -130,6 +131,12 @@ def customer_get_by_external_ref(
     if customer is None:
         raise NotFound("No customer has this external reference.")
     return customer
+
+
+def customer_tax_id_display(*, customer: Customer) -> str:
+    """The tax id as people and documents write it (e.g. 04-2103594 for a US
+    EIN); the stored value is the compact one."""
+    return format_tax_id(customer.tax_id, country=str(customer.country))
 
 
 def customer_contacts(*, tenant: Tenant, customer: Customer) -> list[CustomerContact]:

@@ -99,7 +99,8 @@ _CH_VAT_SUFFIX = re.compile(r"\s*(MWST|TVA|IVA)\.?$", re.IGNORECASE)
 
 
 def _compact_free_text(value: str) -> str:
-    return "".join(ch for ch in value.upper() if ch.isalnum())
+    # Tax numbers are written in Latin letters and digits everywhere we sell.
+    return "".join(ch for ch in value.upper() if ch.isascii() and ch.isalnum())
 
 
 def normalize_tax_id(value: str, *, country: str) -> str:
@@ -115,7 +116,7 @@ def normalize_tax_id(value: str, *, country: str) -> str:
     if scheme.module is None:
         free_text = _compact_free_text(value)
         if not free_text:
-            raise TaxIdError("A tax id needs at least one letter or digit.")
+            raise TaxIdError("Enter the tax id with the Latin letters and digits it is made of.")
         return free_text
 
     if scheme.module is eu_vat:

@@ -25,7 +25,6 @@ from otc.customers.forms import (
     StatusChangeForm,
 )
 from otc.customers.models import Customer, CustomerStatus, PaymentTerms
-from otc.customers.tax_ids import format_tax_id
 from otc.errors import DomainError, IllegalTransition, NotFound, ValidationFailed
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
@@ -224,7 +223,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "customers/customer_detail.html",
         {
             "customer": customer,
-            "tax_id_display": format_tax_id(customer.tax_id, country=str(customer.country)),
+            "tax_id_display": selectors.customer_tax_id_display(customer=customer),
             "addresses": selectors.customer_addresses(tenant=tenant, customer=customer),
             "contacts": selectors.customer_contacts(tenant=tenant, customer=customer),
             "group_path": selectors.customer_group_path(tenant=tenant, customer=customer),

@@ -17,6 +17,7 @@ from otc.customers.selectors import (
     customer_group_members,
     customer_group_path,
     customer_list,
+    customer_tax_id_display,
     tenant_user_get,
 )
 from otc.customers.services import customer_contact_add, customer_update
@@ -118,3 +119,10 @@ def test_collector_choices_and_user_lookup_stay_in_the_tenant(
         tenant_user_get(tenant=tenant_a, email=collector_b.email)
     with pytest.raises(NotFound):
         tenant_user_get(tenant=tenant_a, user_id=collector_b.pk)
+
+
+def test_tax_id_display_uses_the_countrys_notation(tenant_a):
+    us = CustomerFactory(country="US", tax_id="042103594")
+    de = CustomerFactory(country="DE", tax_id="DE136695976")
+    assert customer_tax_id_display(customer=us) == "04-2103594"
+    assert customer_tax_id_display(customer=de) == "DE136695976"

@@ -55,6 +55,8 @@ def test_error_shows_a_valid_example_for_the_country():
 
 def test_countries_without_a_checker_keep_the_number_compacted():
     assert normalize_tax_id("ab-12 3", country="ZW") == "AB123"
+    with pytest.raises(TaxIdError, match="Latin letters and digits"):
+        normalize_tax_id("²³¹", country="ZW")
 
 
 @pytest.mark.parametrize(
