@@ -71,3 +71,15 @@ def user_password_change(*, tenant: Tenant, actor: Actor, user: User, new_passwo
         object_type="accounts.user",
     )
     return user
+
+
+def user_switched_tenant(*, tenant: Tenant, actor: Actor) -> None:
+    """Recorded in the tenant switched to: it shows when a person who works
+    for several tenants started working in this one."""
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="session.tenant_switched",
+        instance=actor.user,
+        object_type="accounts.user",
+    )

@@ -28,6 +28,7 @@ from otc.accounts.services import (
     user_password_change,
     user_signed_in,
     user_signed_out,
+    user_switched_tenant,
 )
 from otc.accounts.throttling import (
     THROTTLED_MESSAGE,
@@ -38,8 +39,8 @@ from otc.accounts.throttling import (
 )
 from otc.audit.services import Actor
 from otc.tenancy.context import tenant_context
-from otc.tenancy.middleware import SESSION_TENANT_KEY
 from otc.tenancy.selectors import membership_for_session, user_memberships
+from otc.tenancy.services import session_tenant_set
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def _sign_in(request: HttpRequest, form: LoginForm) -> bool:
     # login() rotates the session key, so a session id planted before sign-in
     # (session fixation) is worthless afterwards.
     login(request, user)
-    request.session[SESSION_TENANT_KEY] = membership.tenant_id
+    session_tenant_set(session=request.session, membership=membership)
     with tenant_context(membership.tenant):
         user_signed_in(tenant=membership.tenant, actor=Actor.from_request(request))
     return True
@@ -157,6 +158,8 @@ def switch_tenant_view(request: HttpRequest) -> HttpResponse:
     )
     if membership is None:
         raise Http404
-    request.session[SESSION_TENANT_KEY] = membership.tenant_id
+    session_tenant_set(session=request.session, membership=membership)
+    with tenant_context(membership.tenant):
+        user_switched_tenant(tenant=membership.tenant, actor=Actor.from_request(request))
     messages.success(request, f"You are now working in {membership.tenant.name}.")
     return redirect("web:home")

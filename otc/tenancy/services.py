@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
@@ -20,6 +21,7 @@ from moneyed import CurrencyDoesNotExist, get_currency
 from otc.accounts.models import User
 from otc.audit.services import Actor, audit_record, field_changes, snapshot
 from otc.tenancy.context import tenant_context
+from otc.tenancy.middleware import SESSION_TENANT_KEY
 from otc.tenancy.models import Membership, Tenant
 from otc.tenancy.roles import INTERACTIVE_ROLES, Role
 
@@ -285,3 +287,10 @@ def membership_update(
         tenant=tenant, actor=actor, action="membership.updated", instance=locked, changes=changes
     )
     return locked
+
+
+def session_tenant_set(*, session: SessionBase, membership: Membership) -> None:
+    """Make the membership's tenant the one this browser session works in.
+    The tenant middleware re-checks the membership on every request, so a
+    later deactivation still takes effect."""
+    session[SESSION_TENANT_KEY] = membership.tenant_id

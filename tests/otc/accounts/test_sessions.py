@@ -7,6 +7,7 @@ import time
 from django.urls import reverse
 
 from otc.accounts.middleware import LAST_SEEN_KEY
+from otc.audit.models import AuditEvent
 from otc.tenancy.context import tenant_context
 from otc.tenancy.middleware import SESSION_TENANT_KEY
 from tests.factories import MembershipFactory, TenantFactory
@@ -40,6 +41,9 @@ def test_switch_to_a_tenant_where_i_am_a_member(signed_in_client, tenant_a, tena
     # The role in Bravo decides the dashboard.
     assert page.redirect_chain[-1][0] == reverse("web:dashboard", kwargs={"role": "auditor"})
     assert "You are now working in Bravo Trading." in page.content.decode()
+    with tenant_context(tenant_b):
+        event = AuditEvent.objects.get(action="session.tenant_switched")
+    assert event.actor_user == client.user
 
 
 def test_switch_to_another_tenant_is_404(signed_in_client, tenant_a, tenant_b, owner_b):
