@@ -143,8 +143,13 @@ def _check_invariants(tenant, customers) -> None:
 
 
 def _snapshot(tenant, as_of):
-    rows = open_items_as_of(tenant=tenant, as_of=as_of)
+    rows = list(open_items_as_of(tenant=tenant, as_of=as_of))
     aging = aging_by_customer(tenant=tenant, as_of=as_of)
+    # The aging (one SQL pass) and the item list (ORM) agree per customer.
+    by_customer = {}
+    for item in rows:
+        by_customer[item.customer_id] = by_customer.get(item.customer_id, 0) + item.open_base_as_of
+    assert {row.customer_id: row.total for row in aging.rows} == by_customer
     return (
         sorted((item.pk, item.open_as_of, item.open_base_as_of) for item in rows),
         [(row.customer_id, row.buckets, row.unapplied) for row in aging.rows],
