@@ -13,7 +13,7 @@ Use it from any test module once tests/conftest.py lists this file in
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
@@ -63,3 +63,16 @@ def signed_in_client(db: None) -> SignedInClient:
         return sign_in(Client(), membership)
 
     return make
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run Celery tasks in-process. Work enqueued with ``delay_on_commit``
+    still waits for a commit: wrap the request in
+    ``django_capture_on_commit_callbacks(execute=True)`` to run it."""
+    from otc.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import secrets
 import string
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from otc.accounts.models import User
+from otc.accounts.tasks import send_email
 from otc.audit.services import Actor, audit_record
 from otc.tenancy.models import Tenant
 
@@ -82,4 +89,56 @@ def user_switched_tenant(*, tenant: Tenant, actor: Actor) -> None:
         action="session.tenant_switched",
         instance=actor.user,
         object_type="accounts.user",
+    )
+
+
+def email_enqueue(
+    *,
+    to: str,
+    subject_template: str,
+    text_template: str,
+    html_template: str,
+    context: dict[str, Any],
+) -> None:
+    """Render a message now and hand it to the worker once the surrounding
+    transaction commits."""
+    subject = "".join(render_to_string(subject_template, context).splitlines())
+    send_email.delay_on_commit(
+        subject=subject,
+        body=render_to_string(text_template, context),
+        html_body=render_to_string(html_template, context),
+        to=[to],
+    )
+
+
+def invitation_send(
+    *, user: User, tenant: Tenant, invited_by: str, base_url: str, role_label: str
+) -> None:
+    """Tell a person they were given a seat. Someone without a password yet
+    gets a link to choose one (a password-reset token, valid for
+    PASSWORD_RESET_TIMEOUT); everyone else a link to sign in."""
+    base = base_url.rstrip("/")
+    if user.has_usable_password():
+        action_url = base + reverse("accounts:login")
+    else:
+        action_url = base + reverse(
+            "accounts:password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
+        )
+    email_enqueue(
+        to=user.email,
+        subject_template="accounts/email/invitation_subject.txt",
+        text_template="accounts/email/invitation.txt",
+        html_template="accounts/email/invitation.html",
+        context={
+            "user": user,
+            "tenant": tenant,
+            "invited_by": invited_by,
+            "role_label": role_label,
+            "action_url": action_url,
+            "needs_password": not user.has_usable_password(),
+        },
     )

@@ -19,6 +19,7 @@ from django.db import transaction
 from moneyed import CurrencyDoesNotExist, get_currency
 
 from otc.accounts.models import User
+from otc.accounts.services import invitation_send, user_create
 from otc.audit.services import Actor, audit_record, field_changes, snapshot
 from otc.tenancy.context import tenant_context
 from otc.tenancy.middleware import SESSION_TENANT_KEY
@@ -237,6 +238,37 @@ def membership_create(
         action="membership.created",
         instance=membership,
         changes=field_changes(before={}, after=snapshot(membership, MEMBERSHIP_FIELDS)),
+    )
+    return membership
+
+
+@transaction.atomic
+def member_add(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    email: str,
+    full_name: str,
+    role: str | Role,
+    approval_limit: Decimal,
+    base_url: str,
+) -> Membership:
+    """Give a person a seat, creating their account when the address is new
+    (without a password: the invitation carries a link to choose one), and
+    send the invitation once the seat is committed."""
+    role = _interactive_role(role)
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        user = user_create(email=email, full_name=full_name)
+    membership = membership_create(
+        tenant=tenant, actor=actor, user=user, role=role, approval_limit=approval_limit
+    )
+    invitation_send(
+        user=user,
+        tenant=tenant,
+        invited_by=actor.user.display_name if actor.user is not None else actor.label,
+        base_url=base_url,
+        role_label=role.label,
     )
     return membership
 

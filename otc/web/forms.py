@@ -240,3 +240,25 @@ class MemberForm(forms.Form):
         required=False,
         help_text="A deactivated member cannot sign in to this tenant; their history stays.",
     )
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=200,
+        required=False,
+        help_text="Used when this address has no OTC account yet.",
+    )
+    role = forms.ChoiceField(label="Role", choices=_interactive_role_choices)
+    approval_limit = forms.DecimalField(
+        label="Approval limit",
+        min_value=Decimal(0),
+        max_digits=18,
+        decimal_places=2,
+        initial=Decimal(0),
+        help_text="In the tenant's base currency. 0 approves nothing.",
+    )
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()

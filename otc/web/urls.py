@@ -8,5 +8,6 @@ urlpatterns = [
     path("dashboards/<str:role>/", views.dashboard, name="dashboard"),
     path("branding/logo/", views.tenant_logo, name="tenant_logo"),
     path("settings/", views.tenant_settings, name="tenant_settings"),
+    path("settings/members/add/", views.member_add_view, name="member_add"),
     path("settings/members/<int:membership_id>/", views.member_edit, name="member_edit"),
 ]

@@ -22,6 +22,7 @@ from otc.tenancy.selectors import tenant_members
 from otc.tenancy.services import (
     SETTINGS_FIELDS,
     TenancyRuleError,
+    member_add,
     membership_update,
     tenant_logo_remove,
     tenant_logo_replace,
@@ -29,7 +30,7 @@ from otc.tenancy.services import (
 )
 from otc.web import selectors
 from otc.web.dashboards import DASHBOARDS, dashboard_roles_for, may_open_dashboard
-from otc.web.forms import MemberForm, TenantSettingsForm
+from otc.web.forms import MemberAddForm, MemberForm, TenantSettingsForm
 from otc.web.permissions import can, require_perm
 
 
@@ -196,3 +197,30 @@ def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
         "web/member_edit.html",
         {"form": form, "member": member, "is_self": member.user_id == request.user.pk},
     )
+
+
+@require_perm(Perm.MEMBERS_MANAGE)
+def member_add_view(request: HttpRequest) -> HttpResponse:
+    tenant = _membership(request).tenant
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = member_add(
+                tenant=tenant,
+                actor=Actor.from_request(request),
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                role=form.cleaned_data["role"],
+                approval_limit=form.cleaned_data["approval_limit"],
+                base_url=request.build_absolute_uri("/"),
+            )
+        except TenancyRuleError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                f"{membership.user.email} was added as {membership.get_role_display()} "
+                "and will receive an invitation by e-mail.",
+            )
+            return redirect(reverse("web:tenant_settings") + "#members")
+    return render(request, "web/member_add.html", {"form": form})

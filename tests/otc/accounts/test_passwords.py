@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.contrib.auth import authenticate
 from django.core import mail
 from django.urls import reverse
@@ -20,8 +21,25 @@ def _reset_link(message) -> str:
     return match.group(1)
 
 
-def test_reset_sends_a_mail_with_a_working_link(client, tenant_a, owner_a):
-    response = client.post(reverse("accounts:password_reset"), {"email": "OWNER@alpha.example"})
+def _request_reset(client, email: str, capture):
+    with capture(execute=True):
+        return client.post(reverse("accounts:password_reset"), {"email": email})
+
+
+def test_reset_mail_goes_through_the_worker_after_commit(
+    client, tenant_a, owner_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(reverse("accounts:password_reset"), {"email": "owner@alpha.example"})
+    assert len(callbacks) == 1  # queued for after the commit, not sent inline
+    assert mail.outbox == []
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_reset_sends_a_mail_with_a_working_link(
+    client, tenant_a, owner_a, django_capture_on_commit_callbacks
+):
+    response = _request_reset(client, "OWNER@alpha.example", django_capture_on_commit_callbacks)
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:password_reset_done")
     assert len(mail.outbox) == 1
@@ -47,15 +65,21 @@ def test_reset_sends_a_mail_with_a_working_link(client, tenant_a, owner_a):
     assert "This link no longer works" in again.content.decode()
 
 
-def test_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(client, db):
-    response = client.post(reverse("accounts:password_reset"), {"email": "ghost@example.com"})
+@pytest.mark.usefixtures("eager_tasks")
+def test_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(
+    client, db, django_capture_on_commit_callbacks
+):
+    response = _request_reset(client, "ghost@example.com", django_capture_on_commit_callbacks)
     assert response.status_code == 302
     assert response["Location"] == reverse("accounts:password_reset_done")
     assert mail.outbox == []
 
 
-def test_reset_refuses_a_weak_password(client, tenant_a, owner_a):
-    client.post(reverse("accounts:password_reset"), {"email": "owner@alpha.example"})
+@pytest.mark.usefixtures("eager_tasks")
+def test_reset_refuses_a_weak_password(
+    client, tenant_a, owner_a, django_capture_on_commit_callbacks
+):
+    _request_reset(client, "owner@alpha.example", django_capture_on_commit_callbacks)
     form_page = client.get(_reset_link(mail.outbox[0]), follow=True)
     response = client.post(
         form_page.redirect_chain[-1][0], {"new_password1": "12345678", "new_password2": "12345678"}

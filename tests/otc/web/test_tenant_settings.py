@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from otc.accounts.models import User
 from otc.audit.models import AuditEvent
 from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Membership, Tenant
@@ -342,3 +345,95 @@ def test_tenant_model_is_untouched_by_a_forged_slug(owner, tenant_a):
     # The slug is not a settings field: posting one changes nothing.
     owner.post(SETTINGS_URL, valid_post(slug="hijack"))
     assert Tenant.objects.filter(slug="alpha").exists()
+
+
+# --- adding members ---------------------------------------------------------------
+
+ADD_URL = "/settings/members/add/"
+
+
+def _add(owner, capture, **data):
+    post = {"email": "new@alpha.example", "full_name": "Nina New", "role": "collector",
+            "approval_limit": "0", **data}  # fmt: skip
+    with capture(execute=True):
+        return owner.post(ADD_URL, post)
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_adding_a_new_person_creates_the_account_and_mails_a_set_password_link(
+    owner, tenant_a, client, django_capture_on_commit_callbacks
+):
+    response = _add(owner, django_capture_on_commit_callbacks, email="Nina@Alpha.example")
+
+    assert response.status_code == 302
+    user = User.objects.get(email="nina@alpha.example")
+    assert not user.has_usable_password()
+    with tenant_context(tenant_a):
+        membership = Membership.objects.get(user=user)
+        assert AuditEvent.objects.filter(
+            action="membership.created", object_id=str(membership.pk), actor_user=owner.user
+        ).exists()
+    assert membership.role == "collector"
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["nina@alpha.example"]
+    assert "Alpha Industries" in message.subject
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", message.body).group(1)
+
+    # The link lets Nina choose a password and sign in.
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    new_password = "ninas-own-passphrase-1"
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+    signed_in = client.post(
+        reverse("accounts:login"), {"email": "nina@alpha.example", "password": new_password}
+    )
+    assert signed_in.status_code == 302
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_adding_someone_with_an_account_elsewhere_keeps_their_password(
+    owner, tenant_a, tenant_b, owner_b, django_capture_on_commit_callbacks
+):
+    response = _add(owner, django_capture_on_commit_callbacks, email=owner_b.email, role="auditor")
+    assert response.status_code == 302
+    owner_b.refresh_from_db()
+    assert owner_b.has_usable_password()
+    assert "/accounts/login/" in mail.outbox[0].body
+    with tenant_context(tenant_a):
+        assert Membership.objects.get(user=owner_b).role == "auditor"
+    with tenant_context(tenant_b):  # their seat in Bravo is untouched
+        assert Membership.objects.get(user=owner_b).role == "owner"
+
+
+@pytest.mark.usefixtures("eager_tasks")
+def test_adding_an_existing_member_is_refused(owner, analyst, django_capture_on_commit_callbacks):
+    response = _add(owner, django_capture_on_commit_callbacks, email="ana@alpha.example")
+    assert response.status_code == 200
+    assert "already a member of Alpha Industries" in response.content.decode()
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": "not-an-address"}, "Enter a valid email address."),
+        ({"role": "erp_integration"}, "Select a valid choice"),
+        ({"approval_limit": "-10"}, "greater than or equal to 0"),
+    ],
+)
+def test_add_member_form_errors(owner, data, message, django_capture_on_commit_callbacks):
+    response = _add(owner, django_capture_on_commit_callbacks, **data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.filter(email="new@alpha.example").exists()
+
+
+def test_only_owners_add_members(signed_in_client, tenant_a, django_capture_on_commit_callbacks):
+    manager = signed_in_client(tenant_a, "credit_manager")
+    assert manager.get(ADD_URL).status_code == 403
+    assert _add(manager, django_capture_on_commit_callbacks).status_code == 403
+    assert not User.objects.filter(email="new@alpha.example").exists()
