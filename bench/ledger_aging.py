@@ -76,7 +76,8 @@ def main() -> None:
                         CASE WHEN g %% 33 = 0 THEN NULL ELSE current_date - (g %% 200) + 30 END,
                         'open', 'bench', g::text, now()
                     FROM (
-                        SELECT g, round((50 + (g::bigint * 7919 %% 100000) / 10.0)::numeric, 2) AS amt,
+                        SELECT g,
+                               round((50 + (g::bigint * 7919 %% 100000) / 10.0)::numeric, 2) AS amt,
                                CASE WHEN g %% 33 = 0 THEN -1 ELSE 1 END AS sign
                         FROM generate_series(1, %(items)s) AS g
                     ) AS rows
@@ -94,9 +95,8 @@ def main() -> None:
         big = Customer.objects.order_by("pk").first()
         assert big is not None
         count = big.ledger_items.filter(status="open").count()
-        print(
-            f"tenant {slug}: {Customer.objects.count():,} customers; the big one has {count:,} open items"
-        )
+        customers = Customer.objects.count()
+        print(f"tenant {slug}: {customers:,} customers; the big one has {count:,} open items")
 
         timed(
             "per-customer aging, 5,000 open items",
