@@ -250,7 +250,11 @@ class MemberAddForm(forms.Form):
         required=False,
         help_text="Used when this address has no OTC account yet.",
     )
-    role = forms.ChoiceField(label="Role", choices=_interactive_role_choices)
+    # No preselected role: giving someone a seat should be a deliberate choice,
+    # and the first role in the list is the owner.
+    role = forms.ChoiceField(
+        label="Role", choices=lambda: [("", "Choose a role…"), *_interactive_role_choices()]
+    )
     approval_limit = forms.DecimalField(
         label="Approval limit",
         min_value=Decimal(0),

@@ -422,6 +422,7 @@ def test_adding_an_existing_member_is_refused(owner, analyst, django_capture_on_
     [
         ({"email": "not-an-address"}, "Enter a valid email address."),
         ({"role": "erp_integration"}, "Select a valid choice"),
+        ({"role": ""}, "This field is required."),
         ({"approval_limit": "-10"}, "greater than or equal to 0"),
     ],
 )
