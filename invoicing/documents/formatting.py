@@ -1,0 +1,78 @@
+"""Locale-aware figures for printed documents (Babel): 1.234,56 € in German,
+€1,234.56 in English, 1 234,56 € in French; dates the way each reader writes
+them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from otc.fx.money import minor_units
+
+
+def babel_locale(locale: str) -> str:
+    """A Babel-usable locale name for "de", "de-DE", "de_DE", or English."""
+    name = locale.replace("-", "_") or "en"
+    try:
+        Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        return "en"
+    return name
+
+
+def money(amount: Decimal, currency: str, locale: str) -> str:
+    # currency_digits keeps JPY at 0 decimals and KWD at 3.
+    return format_currency(amount, currency, locale=babel_locale(locale), currency_digits=True)
+
+
+def unit_price(amount: Decimal, currency: str, locale: str) -> str:
+    """A unit price keeps up to four decimals when it has them (0.0125 €/kWh)."""
+    digits = minor_units(currency)
+    exponent = max(digits, min(4, -amount.normalize().as_tuple().exponent))  # type: ignore[operator]
+    pattern = None
+    if exponent > digits:
+        loc = Locale.parse(babel_locale(locale))
+        base = loc.currency_formats["standard"].pattern
+        pattern = base.replace("0.00", "0." + "0" * exponent)
+        if pattern == base:
+            pattern = None
+    if pattern is None:
+        return money(amount, currency, locale)
+    return format_currency(
+        amount, currency, format=pattern, locale=babel_locale(locale), currency_digits=False
+    )
+
+
+def number(value: Decimal, locale: str, *, max_decimals: int = 4) -> str:
+    """A quantity: no trailing zeros (3, 1.5, 0.125) in the reader's notation."""
+    quantized = value.quantize(Decimal(1).scaleb(-max_decimals)).normalize()
+    decimals = max(0, -quantized.as_tuple().exponent)  # type: ignore[operator]
+    return format_decimal(
+        quantized, format="#,##0" + ("." + "0" * decimals if decimals else ""),
+        locale=babel_locale(locale),
+    )  # fmt: skip
+
+
+def percent(rate: Decimal, locale: str) -> str:
+    """19 -> "19 %" (de, fr) or "19%" (en); 5.5 -> "5,5 %"."""
+    value = rate.normalize()
+    decimals = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
+    pattern = None
+    if decimals:
+        loc = Locale.parse(babel_locale(locale))
+        pattern = loc.percent_formats[None].pattern.replace("0", "0." + "0" * decimals, 1)
+    return format_percent(value / 100, format=pattern, locale=babel_locale(locale))
+
+
+def long_date(value: date, locale: str) -> str:
+    """5. März 2026 / March 5, 2026 / 5 mars 2026."""
+    return format_date(value, "long", locale=babel_locale(locale))
+
+
+def short_date(value: date, locale: str) -> str:
+    """05.03.2026 / Mar 5, 2026 / 5 mars 2026: unambiguous in every locale."""
+    return format_date(value, "medium", locale=babel_locale(locale))

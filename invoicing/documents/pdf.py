@@ -1,0 +1,243 @@
+"""Invoice PDFs with WeasyPrint: one Django template, figures pre-formatted here.
+
+Every figure is formatted in Python (Babel, the document's language) so the
+template only places text. The PDF is PDF/A-3b, so ``embed_facturx`` can turn
+it into a Factur-X invoice without re-rendering.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from babel import Locale
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from weasyprint import HTML
+
+from invoicing.documents import formatting as fmt
+from invoicing.documents.labels import Labels
+from invoicing.documents.model import (
+    DocumentKind,
+    InvoiceDocument,
+    TaxCategory,
+    validate_document,
+)
+from invoicing.documents.payment import epc_qr_svg
+
+TEMPLATE = "invoicing/pdf/invoice.html"
+
+
+def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
+    """The invoice, credit memo or debit memo as a PDF/A-3b document."""
+    if validate:
+        validate_document(doc)
+    html = render_invoice_html(doc)
+    pdf: bytes = HTML(string=html).write_pdf(
+        pdf_variant="pdf/a-3b",
+        # Reproducible output: the same document renders to the same bytes
+        # apart from WeasyPrint's own creation date.
+        pdf_identifier=doc.number.encode(),
+    )
+    return pdf
+
+
+def render_invoice_html(doc: InvoiceDocument) -> str:
+    """The HTML the PDF is printed from (also handy for a browser preview)."""
+    return render_to_string(TEMPLATE, invoice_context(doc))
+
+
+@dataclass(frozen=True)
+class _Row:
+    position: int
+    description: str
+    note: str
+    item_id: str
+    quantity: str
+    unit: str
+    unit_price: str
+    discount: str
+    tax_rate: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class _TaxRow:
+    label: str
+    amount: str
+
+
+def invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
+    locale = doc.locale
+    labels = Labels(locale)
+    currency = doc.currency
+
+    def money(amount: Decimal) -> str:
+        return fmt.money(amount, currency, locale)
+
+    has_discount = any(line.discount_percent for line in doc.lines)
+    # Codes beside the rates only when two categories could be confused.
+    mixed = len({line.tax_category for line in doc.lines}) > 1
+    rows = [
+        _Row(
+            position=line.position,
+            description=line.description,
+            note=line.note,
+            item_id=line.item_id,
+            quantity=fmt.number(line.quantity, locale),
+            unit=labels.unit(line.unit_code),
+            unit_price=fmt.unit_price(line.unit_price, currency, locale),
+            discount=fmt.percent(line.discount_percent, locale) if line.discount_percent else "",
+            tax_rate=_line_tax_label(line.tax_category, line.tax_rate, mixed, locale),
+            amount=money(line.line_net),
+        )
+        for line in doc.lines
+    ]
+    tax_rows = []
+    for sub in doc.tax_subtotals:
+        base = money(sub.taxable_amount)
+        label = labels["vat_on"].format(rate=fmt.percent(sub.rate, locale), base=base)
+        if sub.category is not TaxCategory.STANDARD:
+            label += f" ({labels.category(sub.category)})"
+        tax_rows.append(_TaxRow(label=label, amount=money(sub.tax_amount)))
+    legal_notes = []
+    for sub in doc.tax_subtotals:
+        note = labels.legal_note(sub.category) or sub.exemption_reason
+        if sub.category is not TaxCategory.STANDARD and note and note not in legal_notes:
+            legal_notes.append(note)
+
+    seller, buyer = doc.seller, doc.buyer
+    meta = _meta_rows(doc, labels, locale)
+    qr_svg = epc_qr_svg(doc)
+    due = doc.amount_due
+    if doc.kind is DocumentKind.CREDIT_MEMO:
+        payment_text = labels["credited"]
+    elif due <= 0:
+        payment_text = labels["nothing_due"]
+    elif doc.due_date:
+        payment_text = labels["please_pay"].format(
+            amount=money(due), date=fmt.long_date(doc.due_date, locale)
+        )
+    else:
+        payment_text = labels["please_pay_undated"].format(amount=money(due))
+    title = labels.title(doc.kind)
+    return {
+        "doc": doc,
+        "labels": labels,
+        "lang": fmt.babel_locale(locale).replace("_", "-"),
+        "title": title,
+        "number_label": labels.number(doc.kind),
+        "seller": seller,
+        "buyer": buyer,
+        "seller_city_line": seller.address.city_line,
+        "seller_country": _country_name(seller.country, locale),
+        "sender_line": " · ".join(
+            [seller.legal_name, *seller.address.street_lines, seller.address.city_line]
+        ),
+        "buyer_country": (
+            _country_name(buyer.country, locale) if buyer.country != seller.country else ""
+        ),
+        "logo_uri": _logo_uri(doc),
+        "primary": seller.branding.primary_colour,
+        "accent": seller.branding.accent_colour,
+        "meta": meta,
+        "preceding": _preceding_text(doc, labels, locale),
+        "rows": rows,
+        "has_discount": has_discount,
+        "net_total": money(doc.net_total),
+        "tax_rows": tax_rows,
+        "gross_total": money(doc.gross_total),
+        "gross_label": (
+            labels["credit_total"]
+            if doc.kind is DocumentKind.CREDIT_MEMO
+            else labels["gross_total"]
+        ),
+        "prepaid": money(doc.prepaid_amount) if doc.prepaid_amount else "",
+        "amount_due": money(due),
+        "show_amount_due": doc.kind is not DocumentKind.CREDIT_MEMO,
+        "legal_notes": legal_notes,
+        "payment_text": payment_text,
+        "show_bank": bool(seller.iban) and doc.kind is not DocumentKind.CREDIT_MEMO and due > 0,
+        "iban": _group4(seller.iban),
+        "reference": _group4(doc.payment_reference or doc.number),
+        "qr_svg": mark_safe(qr_svg) if qr_svg else "",  # noqa: S308 - segno's own SVG
+        "footer_doc": _css_string(f"{title} {doc.number}"),
+        "footer_page": _css_string(labels["page"] + " "),
+        "footer_of": _css_string(" " + labels["page_of"] + " "),
+        "continued": _css_string(f"{title} {doc.number}"),
+    }
+
+
+def _meta_rows(doc: InvoiceDocument, labels: Labels, locale: str) -> list[tuple[str, str]]:
+    rows = [
+        (labels.number(doc.kind), doc.number),
+        (labels["issue_date"], fmt.short_date(doc.issue_date, locale)),
+    ]
+    if doc.due_date and doc.kind is not DocumentKind.CREDIT_MEMO:
+        rows.append((labels["due_date"], fmt.short_date(doc.due_date, locale)))
+    if doc.delivery_date:
+        rows.append((labels["delivery_date"], fmt.short_date(doc.delivery_date, locale)))
+    if doc.period_start and doc.period_end:
+        start, end = (
+            fmt.short_date(doc.period_start, locale),
+            fmt.short_date(doc.period_end, locale),
+        )
+        period = f"{start}\N{EN DASH}{end}"
+        rows.append((labels["service_period"], period))
+    if doc.buyer.customer_number:
+        rows.append((labels["customer_number"], doc.buyer.customer_number))
+    if doc.buyer.purchase_order:
+        rows.append((labels["purchase_order"], doc.buyer.purchase_order))
+    if doc.buyer.buyer_reference:
+        rows.append((labels["buyer_reference"], doc.buyer.buyer_reference))
+    if doc.buyer.vat_id:
+        rows.append((labels["buyer_vat_id"], doc.buyer.vat_id))
+    return rows
+
+
+def _preceding_text(doc: InvoiceDocument, labels: Labels, locale: str) -> str:
+    if not doc.preceding_invoice_number:
+        return ""
+    text = f"{labels['preceding_invoice']} {doc.preceding_invoice_number}"
+    if doc.preceding_invoice_date:
+        text += f" {labels['of_date']} {fmt.short_date(doc.preceding_invoice_date, locale)}"
+    return text
+
+
+def _line_tax_label(category: TaxCategory, rate: Decimal, mixed: bool, locale: str) -> str:
+    label = fmt.percent(rate, locale)
+    return f"{label} {category.value}" if mixed else label
+
+
+def _logo_uri(doc: InvoiceDocument) -> str:
+    branding = doc.seller.branding
+    if not branding.logo:
+        return ""
+    encoded = base64.b64encode(branding.logo).decode("ascii")
+    return f"data:{branding.logo_mime};base64,{encoded}"
+
+
+def _country_name(code: str, locale: str) -> str:
+    territories = Locale.parse(fmt.babel_locale(locale)).territories
+    return str(territories.get(code, code))
+
+
+def _group4(value: str) -> str:
+    """IBANs and RF references are read out in groups of four."""
+    compact = value.replace(" ", "")
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _css_string(text: str) -> SafeString:
+    """A quoted CSS string for generated content; nothing in it can end the
+    declaration or the <style> element."""
+    escaped = (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", " ")
+        .replace("<", "\\3C ")
+        .replace(">", "\\3E ")
+    )
+    return mark_safe(f'"{escaped}"')  # noqa: S308 - escaped above
