@@ -17,6 +17,8 @@ from otc.settings.database import app_role_name, app_role_password
 from otc.tenancy.context import tenant_context
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
+pytest_plugins = ["tests.fixtures_web", "tests.fixtures_api"]
+
 
 def _login_as(*, app_role: bool) -> None:
     connection = connections["default"]

@@ -8,7 +8,6 @@ import pytest
 from otc.audit.services import Actor
 from otc.tenancy.context import tenant_context
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
-from tests.fixtures_api import *  # noqa: F403  (until tests/conftest.py lists it in pytest_plugins)
 
 
 @pytest.fixture
