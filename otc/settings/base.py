@@ -220,7 +220,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models have a `kind`; name each enum after its model's choices.
+    "ENUM_NAME_OVERRIDES": {
+        "AddressKindEnum": "otc.customers.models.AddressKind",
+        "PaymentTermsKindEnum": "otc.customers.models.PaymentTermsKind",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
