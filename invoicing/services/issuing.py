@@ -1,0 +1,303 @@
+"""Issuing, cancelling, memos and payment status: where documents meet the ledger.
+
+Lock order, everywhere money moves: ledger open items first, then invoice
+rows (in id order). Cash application (``ledger_apply`` followed by
+``invoice_refresh_payment_status``) takes them in that order too, so a
+credit memo and a payment landing on the same invoice queue up instead of
+deadlocking.
+
+Issuing is one transaction: the number is drawn from the locked sequence
+row, the rate is locked, the ledger item posted, the document saved and
+audited. Any failure rolls all of it back, the number included, so there is
+never a gap in the numbering and never a half-issued document.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoicing.services.common import (
+    check_same_tenant,
+    lock_invoice,
+    lock_invoices,
+    tenant_today,
+)
+from invoicing.services.drafts import apply_terms, problems_before_issue
+from invoicing.services.numbering import next_document_number
+from invoicing.services.transitions import _transition
+from invoicing.totals import compute_totals
+from otc.audit.services import Actor, audit_record
+from otc.errors import ConflictError, ValidationFailed
+from otc.fx.selectors import RateUnavailableError, fx_rate
+from otc.ledger.models import ApplicationKind, ItemKind, OpenItem
+from otc.ledger.services import ledger_apply, ledger_item_post
+from otc.tenancy.models import Tenant
+
+SOURCE_TYPE = "invoicing.invoice"
+_LEDGER_KIND = {
+    InvoiceKind.INVOICE: ItemKind.INVOICE,
+    InvoiceKind.CREDIT_MEMO: ItemKind.CREDIT_MEMO,
+    InvoiceKind.DEBIT_MEMO: ItemKind.DEBIT_MEMO,
+}
+_REFRESH_ACTOR = Actor.system("ledger")
+
+
+def lock_ledger_items(*, tenant: Tenant, invoice_ids: list[int]) -> None:
+    """Lock the ledger items behind these documents (first, per the lock order)."""
+    item_ids = list(
+        Invoice.objects.for_tenant(tenant)
+        .filter(pk__in=invoice_ids, open_item__isnull=False)
+        .values_list("open_item_id", flat=True)
+    )
+    if item_ids:
+        list(
+            OpenItem.objects.for_tenant(tenant)
+            .select_for_update()
+            .filter(pk__in=item_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+def locked_with_related(*, tenant: Tenant, invoice: Invoice) -> tuple[Invoice, Invoice | None]:
+    check_same_tenant(invoice, tenant, what="invoice")
+    related_id = (
+        Invoice.objects.for_tenant(tenant)
+        .filter(pk=invoice.pk)
+        .values_list("related_invoice_id", flat=True)
+        .first()
+    )
+    ids = [invoice.pk] + ([related_id] if related_id else [])
+    lock_ledger_items(tenant=tenant, invoice_ids=ids)
+    locked = lock_invoices(tenant=tenant, invoice_ids=ids)
+    return locked[invoice.pk], (locked[related_id] if related_id else None)
+
+
+def credited_so_far(*, tenant: Tenant, invoice: Invoice) -> Decimal:
+    total = (
+        Invoice.objects.for_tenant(tenant)
+        .filter(related_invoice=invoice, kind=InvoiceKind.CREDIT_MEMO)
+        .exclude(status__in=[InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED])
+        .aggregate(total=Sum("gross_amount"))["total"]
+    )
+    return total or Decimal(0)
+
+
+def _issue_problems(
+    *, tenant: Tenant, invoice: Invoice, related: Invoice | None, lines: list[InvoiceLine]
+) -> dict[str, list[str]]:
+    errors = problems_before_issue(tenant=tenant, invoice=invoice)
+    if not lines:
+        errors["lines"] = ["Add at least one line before issuing."]
+    elif invoice.gross_amount <= 0:
+        errors["lines"] = [
+            "The total must be greater than zero; give money back with a credit memo."
+        ]
+    if (
+        related is not None
+        and invoice.issue_date
+        and related.issue_date
+        and invoice.issue_date < related.issue_date
+    ):
+        errors["issue_date"] = [
+            f"A memo cannot be dated before {related} ({related.issue_date.isoformat()})."
+        ]
+    if related is not None and invoice.kind == InvoiceKind.CREDIT_MEMO and not errors:
+        credited = credited_so_far(tenant=tenant, invoice=related)
+        room = related.gross_amount - credited
+        if invoice.gross_amount > room:
+            errors["lines"] = [
+                (
+                    f"{related} totals {related.gross_amount} {related.currency}, of which "
+                    f"{credited} is credited already: at most {room} can be credited."
+                )
+            ]
+    return errors
+
+
+def _lock_rate(*, tenant: Tenant, invoice: Invoice, on: date) -> Decimal:
+    try:
+        return fx_rate(
+            tenant=tenant,
+            from_currency=str(invoice.currency),
+            to_currency=str(tenant.base_currency),
+            on=on,
+        ).rate
+    except RateUnavailableError as error:
+        raise ValidationFailed(
+            "No exchange rate for the issue date.",
+            errors={
+                "issue_date": [
+                    (
+                        f"No {invoice.currency}/{tenant.base_currency} rate on or shortly "
+                        f"before {on.isoformat()}: load the ECB rates or enter a manual rate."
+                    )
+                ]
+            },
+        ) from error
+
+
+def issue_locked(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    invoice: Invoice,
+    related: Invoice | None,
+    issue_date: date | None,
+    apply_to_related: bool = True,
+) -> Invoice:
+    """Issue a draft whose row (and its related document's) this transaction holds."""
+    _transition(invoice, InvoiceStatus.ISSUED)
+    invoice.issue_date = issue_date or invoice.issue_date or tenant_today(tenant)
+    invoice.related_invoice = related
+    lines = list(InvoiceLine.objects.for_tenant(tenant).filter(invoice=invoice))
+    # Re-priced from the stored lines: the number on the document and in the
+    # ledger is the rule applied to what is printed, never a stale total.
+    totals = compute_totals(lines, currency=str(invoice.currency))
+    invoice.net_amount, invoice.tax_amount, invoice.gross_amount = (
+        totals.net,
+        totals.tax,
+        totals.gross,
+    )
+    apply_terms(invoice)
+    errors = _issue_problems(tenant=tenant, invoice=invoice, related=related, lines=lines)
+    if errors:
+        raise ValidationFailed(f"{invoice} cannot be issued yet.", errors=errors)
+    on = invoice.issue_date
+    rate = _lock_rate(tenant=tenant, invoice=invoice, on=on)
+    invoice.number = next_document_number(tenant=tenant, series=invoice.series, year=on.year)
+    item = ledger_item_post(
+        tenant=tenant,
+        actor=actor,
+        customer=invoice.customer,
+        kind=_LEDGER_KIND[InvoiceKind(invoice.kind)],
+        number=invoice.number,
+        currency=str(invoice.currency),
+        amount=invoice.gross_amount,
+        document_date=on,
+        due_date=invoice.due_date,
+        source_type=SOURCE_TYPE,
+        source_id=str(invoice.pk),
+        rate=rate,
+    )
+    invoice.open_item = item
+    invoice.fx_rate = rate
+    invoice.base_currency = str(tenant.base_currency)
+    invoice.base_gross_amount = abs(item.base_amount)
+    invoice.issued_at = timezone.now()
+    invoice.save()
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="invoice.issued",
+        instance=invoice,
+        changes={
+            "status": {"before": InvoiceStatus.DRAFT, "after": InvoiceStatus.ISSUED},
+            "number": {"before": "", "after": invoice.number},
+            "gross_amount": {
+                "before": None,
+                "after": f"{invoice.gross_amount} {invoice.currency}",
+            },
+            "fx_rate": {"before": None, "after": str(rate)},
+            "base_gross_amount": {
+                "before": None,
+                "after": f"{invoice.base_gross_amount} {invoice.base_currency}",
+            },
+        },
+    )
+    if invoice.kind == InvoiceKind.CREDIT_MEMO and related is not None and apply_to_related:
+        apply_credit_memo(tenant=tenant, actor=actor, memo=invoice, target=related)
+    return invoice
+
+
+def _ledger_item(*, tenant: Tenant, invoice: Invoice) -> OpenItem:
+    """The document's ledger item as committed now (re-read: applications
+    move its open amount with F() updates)."""
+    if invoice.open_item_id is None:
+        raise ConflictError(f"{invoice} has no ledger item: it was never issued.")
+    return OpenItem.objects.for_tenant(tenant).get(pk=invoice.open_item_id)
+
+
+def apply_credit_memo(
+    *, tenant: Tenant, actor: Actor, memo: Invoice, target: Invoice, refresh_target: bool = True
+) -> None:
+    """Use the memo on the invoice up to what is still open there; whatever is
+    left of the memo stays on the customer's account as an open credit."""
+    target_item = _ledger_item(tenant=tenant, invoice=target)
+    memo_item = _ledger_item(tenant=tenant, invoice=memo)
+    amount = min(memo.gross_amount, target_item.open_amount)
+    if amount > 0:
+        assert memo.issue_date is not None  # noqa: S101  (set by issue_locked)
+        ledger_apply(
+            tenant=tenant,
+            actor=actor,
+            debit_item_id=target_item.pk,
+            credit_item_id=memo_item.pk,
+            amount=amount,
+            effective_date=memo.issue_date,
+            kind=ApplicationKind.CREDIT_MEMO,
+        )
+    refresh_locked(tenant=tenant, actor=actor, invoice=memo)
+    if refresh_target:
+        refresh_locked(tenant=tenant, actor=actor, invoice=target)
+
+
+@transaction.atomic
+def invoice_issue(
+    *, tenant: Tenant, actor: Actor, invoice: Invoice, issue_date: date | None = None
+) -> Invoice:
+    """Issue a draft: number it (e.g. INV-2026-000123), lock the rate of
+    `issue_date` (default: the draft's date, else today in the tenant's time
+    zone), post it to the ledger; a credit memo is then applied to its
+    related invoice up to that invoice's open amount."""
+    invoice, related = locked_with_related(tenant=tenant, invoice=invoice)
+    return issue_locked(
+        tenant=tenant, actor=actor, invoice=invoice, related=related, issue_date=issue_date
+    )
+
+
+def refresh_locked(*, tenant: Tenant, actor: Actor, invoice: Invoice) -> Invoice:
+    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED):
+        return invoice
+    item = _ledger_item(tenant=tenant, invoice=invoice)
+    still_open = abs(item.open_amount)
+    if still_open == 0:
+        target = InvoiceStatus.PAID
+    elif still_open < invoice.gross_amount:
+        target = InvoiceStatus.PARTIALLY_PAID
+    else:
+        target = InvoiceStatus.ISSUED
+    if target == invoice.status:
+        return invoice
+    before = _transition(invoice, target)
+    invoice.save(update_fields=["status", "updated_at"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="invoice.status_changed",
+        instance=invoice,
+        changes={
+            "status": {"before": before, "after": target},
+            "open_amount": {"before": None, "after": f"{still_open} {invoice.currency}"},
+        },
+    )
+    return invoice
+
+
+@transaction.atomic
+def invoice_refresh_payment_status(
+    *, tenant: Tenant, invoice: Invoice, actor: Actor | None = None
+) -> Invoice:
+    """Move an issued document between issued, partially paid and paid to
+    match its open amount in the ledger (after cash is applied or an
+    application reversed). Drafts and cancelled documents are left alone.
+    Call it after the ledger change, in the same transaction."""
+    lock_ledger_items(tenant=tenant, invoice_ids=[invoice.pk])
+    locked = lock_invoice(tenant=tenant, invoice=invoice)
+    return refresh_locked(tenant=tenant, actor=actor or _REFRESH_ACTOR, invoice=locked)
