@@ -66,15 +66,26 @@ def lock_ledger_items(*, tenant: Tenant, invoice_ids: list[int]) -> None:
 
 
 def locked_with_related(*, tenant: Tenant, invoice: Invoice) -> tuple[Invoice, Invoice | None]:
+    """The document and the one it refers to, with their ledger items, locked
+    in the house order."""
     check_same_tenant(invoice, tenant, what="invoice")
-    related_id = (
+    row = (
         Invoice.objects.for_tenant(tenant)
         .filter(pk=invoice.pk)
-        .values_list("related_invoice_id", flat=True)
+        .values_list("related_invoice_id", "open_item_id")
         .first()
     )
+    related_id, open_item_id = row if row is not None else (None, None)
     ids = [invoice.pk] + ([related_id] if related_id else [])
-    lock_ledger_items(tenant=tenant, invoice_ids=ids)
+    if related_id:
+        lock_ledger_items(tenant=tenant, invoice_ids=ids)
+    elif open_item_id:
+        list(
+            OpenItem.objects.for_tenant(tenant)
+            .select_for_update()
+            .filter(pk=open_item_id)
+            .values_list("pk", flat=True)
+        )
     locked = lock_invoices(tenant=tenant, invoice_ids=ids)
     return locked[invoice.pk], (locked[related_id] if related_id else None)
 

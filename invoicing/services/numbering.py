@@ -1,7 +1,7 @@
 """Gap-free document numbers: one locked counter row per tenant, series and year.
 
 ``next_document_number`` must run inside the transaction that issues the
-document. It locks the counter row (``SELECT ... FOR UPDATE``), so parallel
+document. It locks the counter row (an upsert holds its row lock), so parallel
 issues of the same series queue up behind each other, and the increment
 commits or rolls back together with the issue: a failed issue gives its
 number back, a committed one keeps it. Different series and years have
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from invoicing.models import NumberSequence
 from otc.tenancy.models import Tenant
 
 NUMBER_DIGITS = 6
@@ -24,18 +23,23 @@ def format_document_number(*, series: str, year: int, value: int) -> str:
     return f"{series}-{year}-{value:0{NUMBER_DIGITS}d}"
 
 
+# One statement creates the year's counter on first use or moves it on, and
+# leaves the row locked (an upsert locks the row it updates) until the issuing
+# transaction ends: two issues of the same series can never read the same value.
+_DRAW_SQL = """
+INSERT INTO invoicing_numbersequence AS seq (tenant_id, series, year, next_value)
+VALUES (%s, %s, %s, 2)
+ON CONFLICT ON CONSTRAINT numbersequence_tenant_series_year_uniq
+DO UPDATE SET next_value = seq.next_value + 1
+RETURNING seq.next_value - 1
+"""
+
+
 def next_document_number(*, tenant: Tenant, series: str, year: int) -> str:
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("Draw document numbers inside the issuing transaction.")
-    sequences = NumberSequence.objects.for_tenant(tenant)
-    # INSERT ... ON CONFLICT DO NOTHING: the first issue of a year creates the
-    # row without racing another thread's create (no IntegrityError to catch).
-    sequences.bulk_create(
-        [NumberSequence(tenant=tenant, series=series, year=year, next_value=1)],
-        ignore_conflicts=True,
-    )
-    sequence = sequences.select_for_update().get(series=series, year=year)
-    value = sequence.next_value
-    sequence.next_value = value + 1
-    sequence.save(update_fields=["next_value"])
-    return format_document_number(series=series, year=year, value=value)
+    with connection.cursor() as cursor:
+        cursor.execute(_DRAW_SQL, [tenant.pk, series, year])
+        row = cursor.fetchone()
+    return format_document_number(series=series, year=year, value=int(row[0]))

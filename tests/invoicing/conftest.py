@@ -12,8 +12,6 @@ from otc.audit.services import Actor
 from otc.fx.services import manual_rate_set
 from otc.tenancy.context import tenant_context
 from tests.factories import CustomerFactory, PaymentTermsFactory
-from tests.fixtures_api import *  # noqa: F403  (until tests/conftest.py lists it in pytest_plugins)
-from tests.fixtures_web import *  # noqa: F403
 
 JAN = date(2026, 1, 5)
 FEB = date(2026, 2, 5)

@@ -1,0 +1,122 @@
+"""The walk an AR team does, to the cent: a USD invoice for a EUR tenant,
+a partial payment at another rate, a credit memo, the rest paid."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from invoicing.services import credit_memo_create, invoice_refresh_payment_status
+from otc.ledger.models import Application, ApplicationKind, ItemKind, OpenItem
+from otc.ledger.selectors import customer_balance
+from otc.ledger.services import ledger_apply, ledger_item_post
+from otc.tenancy.context import tenant_context
+from tests.invoicing.conftest import FEB, JAN
+from tests.invoicing.factories import SYSTEM, issued_invoice, line
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def receive_and_apply(tenant, invoice, amount, day):
+    payment = ledger_item_post(
+        tenant=tenant,
+        actor=SYSTEM,
+        customer=invoice.customer,
+        kind=ItemKind.PAYMENT,
+        number=f"PAY-{amount}",
+        currency="USD",
+        amount=D(amount),
+        document_date=day,
+    )
+    application = ledger_apply(
+        tenant=tenant,
+        actor=SYSTEM,
+        debit_item_id=invoice.open_item_id,
+        credit_item_id=payment.pk,
+        amount=D(amount),
+        effective_date=day,
+        kind=ApplicationKind.CASH,
+    )
+    return payment, application, invoice_refresh_payment_status(tenant=tenant, invoice=invoice)
+
+
+def test_usd_invoice_partial_payment_credit_memo_paid(tenant_a, actor, customer_a, usd_rates_a):
+    with tenant_context(tenant_a):
+        # USD 1,000.00 + 19 % = 1,190.00 at 0.90 on 5 Jan: EUR 1,071.00.
+        invoice = issued_invoice(
+            tenant_a, customer_a, [line("1000.00")], issue_date=JAN, currency="USD"
+        )
+        assert (invoice.gross_amount, invoice.fx_rate, invoice.base_gross_amount) == (
+            D("1190.00"),
+            D("0.9"),
+            D("1071.00"),
+        )
+
+        # USD 500.00 paid on 5 Feb at 0.85: EUR 425.00 received for EUR 450.00 owed.
+        payment, cash, invoice = receive_and_apply(tenant_a, invoice, "500.00", FEB)
+        assert invoice.status == "partially_paid"
+        assert payment.base_amount == D("-425.00")
+        assert (cash.debit_base_amount, cash.credit_base_amount, cash.fx_gain_base) == (
+            D("450.00"),
+            D("425.00"),
+            D("-25.00"),
+        )
+        owed = OpenItem.objects.get(pk=invoice.open_item_id)
+        assert (owed.open_amount, owed.open_base_amount) == (D("690.00"), D("621.00"))
+
+        # Credit memo USD 100.00 + 19 % = 119.00 on 5 Feb, at its own rate 0.85.
+        memo = credit_memo_create(
+            tenant=tenant_a,
+            actor=actor,
+            related_invoice=invoice,
+            lines=[line("100.00")],
+            issue_date=FEB,
+        )
+        assert (memo.gross_amount, memo.fx_rate, memo.base_gross_amount) == (
+            D("119.00"),
+            D("0.85"),
+            D("101.15"),
+        )
+        memo_use = Application.objects.get(credit_item_id=memo.open_item_id)
+        assert (memo_use.amount, memo_use.debit_base_amount, memo_use.credit_base_amount) == (
+            D("119.00"),
+            D("107.10"),
+            D("101.15"),
+        )
+        assert memo_use.fx_gain_base == D("-5.95")
+        invoice.refresh_from_db()
+        assert invoice.status == "partially_paid"
+        owed.refresh_from_db()
+        assert (owed.open_amount, owed.open_base_amount) == (D("571.00"), D("513.90"))
+
+        # The rest, USD 571.00 at 0.85 = EUR 485.35, closes the invoice; the
+        # last application takes exactly the EUR 513.90 still open.
+        _, last, invoice = receive_and_apply(tenant_a, invoice, "571.00", FEB)
+        assert (last.debit_base_amount, last.credit_base_amount, last.fx_gain_base) == (
+            D("513.90"),
+            D("485.35"),
+            D("-28.55"),
+        )
+        assert invoice.status == "paid"
+        owed.refresh_from_db()
+        assert (owed.open_amount, owed.open_base_amount, owed.status) == (
+            D("0"),
+            D("0"),
+            "closed",
+        )
+        memo.refresh_from_db()
+        assert memo.status == "paid"
+
+        # Realised loss = what was booked at 0.90 minus what came in at 0.85.
+        losses = sum(
+            Application.objects.filter(debit_item_id=owed.pk).values_list(
+                "fx_gain_base", flat=True
+            ),
+            D(0),
+        )
+        assert losses == D("-59.50") == D("1011.50") - D("1071.00")
+        balance = customer_balance(tenant=tenant_a, customer=customer_a)
+    assert balance.by_currency == {}
+    assert balance.base == D(0)
