@@ -9,3 +9,5 @@ ALLOWED_HOSTS = ["*"]
 # Outgoing mail lands in files under .otc/mail so nothing leaves the machine.
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = BASE_DIR / ".otc" / "mail"
+STATIC_ROOT = None  # type: ignore[assignment]
+WHITENOISE_USE_FINDERS = True

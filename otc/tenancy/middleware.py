@@ -8,10 +8,12 @@ API key authentication sets their tenant (``otc.api.authentication``).
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from otc.tenancy import context
 from otc.tenancy.selectors import membership_for_session, user_memberships
@@ -33,6 +35,7 @@ class TenantMiddleware:
             return self.get_response(request)
         finally:
             context._current_tenant.reset(token)
+            timezone.deactivate()
 
     def _attach(self, request: HttpRequest) -> None:
         tenant_id = request.session.get(SESSION_TENANT_KEY)
@@ -55,5 +58,7 @@ class TenantMiddleware:
                 return
             request.session[SESSION_TENANT_KEY] = membership.tenant_id
         context.activate(membership.tenant)
+        # Forms parse and templates print dates in the tenant's own zone.
+        timezone.activate(zoneinfo.ZoneInfo(membership.tenant.timezone))
         request.tenant = membership.tenant  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]

@@ -75,7 +75,7 @@ class Membership(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.tenant_id} ({self.role})"
+        return f"{self.user} ({Role(self.role).label})"
 
     @property
     def role_enum(self) -> Role:

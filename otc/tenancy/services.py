@@ -21,19 +21,20 @@ from moneyed import CurrencyDoesNotExist, get_currency
 from otc.accounts.models import User
 from otc.accounts.services import invitation_send, user_create
 from otc.audit.services import Actor, audit_record, field_changes, snapshot
+from otc.errors import ConflictError, ValidationFailed
 from otc.tenancy.context import tenant_context
 from otc.tenancy.middleware import SESSION_TENANT_KEY
 from otc.tenancy.models import Membership, Tenant
 from otc.tenancy.roles import INTERACTIVE_ROLES, Role
 
 
-class TenancyRuleError(Exception):
+class TenancyRuleError(ValidationFailed):
     """A member change that the tenant's rules refuse; the message says why
     in words an owner understands."""
 
 
-class LastOwnerError(TenancyRuleError):
-    pass
+class LastOwnerError(TenancyRuleError, ConflictError):
+    """Removing or demoting the last owner would lock everyone out."""
 
 
 def validate_regional(*, base_currency: str, timezone: str, locale: str) -> None:

@@ -39,7 +39,10 @@ class _LinkSpec:
 _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
     (
         "Customers",
-        (_LinkSpec("Customers", "customers:list", Perm.CUSTOMERS_VIEW),),
+        (
+            _LinkSpec("Customers", "customers:list", Perm.CUSTOMERS_VIEW),
+            _LinkSpec("Payment terms", "customers:payment_terms_list", Perm.CUSTOMERS_VIEW),
+        ),
     ),
     (
         "Administration",
@@ -59,8 +62,27 @@ def _reverse_or_none(url_name: str, **kwargs: str) -> str | None:
         return None
 
 
-def _is_active(url: str, current_path: str) -> bool:
+def _matches(url: str, current_path: str) -> bool:
     return current_path == url or (url != "/" and current_path.startswith(url))
+
+
+def _mark_active(sections: list[NavSection], current_path: str) -> list[NavSection]:
+    """Highlight only the most specific link that contains the open page, so
+    /settings/api-keys/ lights up "API keys", not also "Tenant settings"."""
+    matching = [
+        link.url
+        for section in sections
+        for link in section.links
+        if _matches(link.url, current_path)
+    ]
+    active = max(matching, key=len, default=None)
+    return [
+        NavSection(
+            section.label,
+            tuple(NavLink(link.label, link.url, link.url == active) for link in section.links),
+        )
+        for section in sections
+    ]
 
 
 def navigation_for(membership: Membership, *, current_path: str = "") -> list[NavSection]:
@@ -73,7 +95,7 @@ def navigation_for(membership: Membership, *, current_path: str = "") -> list[Na
         url = _reverse_or_none("web:dashboard", role=dashboard_role.value)
         if url is not None:
             label = "My dashboard" if dashboard_role == role else dashboard_role.label
-            dashboard_links.append(NavLink(label, url, _is_active(url, current_path)))
+            dashboard_links.append(NavLink(label, url))
     if dashboard_links:
         sections.append(NavSection("Dashboards", tuple(dashboard_links)))
 
@@ -85,7 +107,7 @@ def navigation_for(membership: Membership, *, current_path: str = "") -> list[Na
             url = _reverse_or_none(spec.url_name)
             if url is None:
                 continue
-            links.append(NavLink(spec.label, url, _is_active(url, current_path)))
+            links.append(NavLink(spec.label, url))
         if links:
             sections.append(NavSection(section_label, tuple(links)))
-    return sections
+    return _mark_active(sections, current_path)

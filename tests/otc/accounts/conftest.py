@@ -2,7 +2,6 @@ import pytest
 from django.core.cache import cache
 
 from otc.accounts.throttling import _key
-from tests.fixtures_web import *  # noqa: F403
 
 
 @pytest.fixture(autouse=True)

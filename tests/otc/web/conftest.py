@@ -1,1 +1,0 @@
-from tests.fixtures_web import *  # noqa: F403

@@ -220,3 +220,18 @@ def test_404_for_anonymous_visitors_has_no_shell(client, db):
     assert response.status_code == 404
     assert "We could not find that page" in response.content.decode()
     assert 'class="sidebar"' not in response.content.decode()
+
+
+def test_only_the_most_specific_nav_link_is_active(tenant_a, owner_a):
+    from otc.tenancy.context import tenant_context
+    from otc.tenancy.models import Membership
+    from otc.web.navigation import navigation_for
+
+    with tenant_context(tenant_a):
+        membership = Membership.objects.get(user=owner_a)
+    sections = navigation_for(membership, current_path=reverse("api_keys:list"))
+    active = [link.label for section in sections for link in section.links if link.is_active]
+    assert active == ["API keys"]
+    sections = navigation_for(membership, current_path=reverse("web:tenant_settings"))
+    active = [link.label for section in sections for link in section.links if link.is_active]
+    assert active == ["Tenant settings"]
