@@ -29,6 +29,7 @@ from otc.web.management.commands.seed_demo import (
     TAX_ID_GENERATORS,
     CustomerFactory,
     tax_id_for,
+    tax_id_valid,
 )
 
 CUSTOMERS = 16
@@ -60,6 +61,8 @@ def test_generated_tax_ids_pass_python_stdnum(country):
     module = get_cc_module(country.lower(), "vat")
     for _ in range(200):
         tax_id = tax_id_for(country, rng)
+        assert tax_id_valid(country, tax_id)
+        # The customer master's own normalizer, which customer_create applies.
         stored = normalize_tax_id(tax_id, country=country)
         assert stored
         if module is not None and country != "CH":
