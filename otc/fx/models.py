@@ -74,3 +74,27 @@ class ManualExchangeRate(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.rate_date} 1 {self.from_currency} = {self.rate} {self.to_currency} (manual)"
+
+
+class RateFeedHealth(models.Model):
+    """How a reference-rate feed is doing: one row per source, written by
+    every import and every refresh attempt, read by the FX page and the
+    dashboards (through ``otc.fx.selectors.ecb_feed_status``).
+
+    Global like the rates themselves: every tenant converts with the same
+    ECB rates, so every tenant sees the same feed health.
+    """
+
+    source = models.CharField(max_length=16, choices=RateSource.choices, unique=True)
+    # The newest rate date in ExchangeRate for this source, kept here so the
+    # dashboards need not scan the rate table on every page view.
+    latest_rate_date = models.DateField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_success_rates = models.PositiveIntegerField(default=0)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.source} feed: latest {self.latest_rate_date}"

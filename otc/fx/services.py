@@ -1,17 +1,35 @@
-"""Writing exchange rates."""
+"""Writing exchange rates and the health of the feeds they come from."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from otc.audit.services import Actor, audit_record
-from otc.fx.ecb import EcbRate, parse_ecb_feed
-from otc.fx.models import ExchangeRate, ManualExchangeRate, RateSource
+from otc.errors import ValidationFailed
+from otc.fx.ecb import EcbFeedError, EcbRate, parse_ecb_feed
+from otc.fx.models import (
+    RATE_DECIMALS,
+    RATE_DIGITS,
+    ExchangeRate,
+    ManualExchangeRate,
+    RateFeedHealth,
+    RateSource,
+)
+from otc.fx.money import is_known_currency
+from otc.fx.providers import FeedUnavailableError, fetch_feed
 from otc.tenancy.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+# The last words of an error message kept on the health record: enough to
+# say what broke, short enough for a dashboard.
+_ERROR_MESSAGE_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -19,6 +37,13 @@ class RateImportResult:
     rates: int
     first_date: date
     last_date: date
+
+
+def _health_locked(source: str) -> RateFeedHealth:
+    """The source's health row, created on first use and locked, so two
+    workers recording at once never lose an update."""
+    RateFeedHealth.objects.get_or_create(source=source)
+    return RateFeedHealth.objects.select_for_update().get(source=source)
 
 
 def ecb_rates_import(*, content: bytes) -> RateImportResult:
@@ -39,6 +64,8 @@ def ecb_rates_import(*, content: bytes) -> RateImportResult:
         )
         for rate in rates
     ]
+    dates = [rate.rate_date for rate in rates]
+    last_date = max(dates)
     with transaction.atomic():
         ExchangeRate.objects.bulk_create(
             rows,
@@ -47,8 +74,95 @@ def ecb_rates_import(*, content: bytes) -> RateImportResult:
             unique_fields=["source", "quote_currency", "rate_date"],
             update_fields=["rate", "imported_at"],
         )
-    dates = [rate.rate_date for rate in rates]
-    return RateImportResult(rates=len(rows), first_date=min(dates), last_date=max(dates))
+        health = _health_locked(RateSource.ECB)
+        # An old history file imported after the daily refresh must not
+        # make the feed look older than it is.
+        if health.latest_rate_date is None or last_date > health.latest_rate_date:
+            health.latest_rate_date = last_date
+            health.save(update_fields=["latest_rate_date"])
+    return RateImportResult(rates=len(rows), first_date=min(dates), last_date=last_date)
+
+
+def feed_refresh_succeeded(*, source: str, result: RateImportResult) -> RateFeedHealth:
+    with transaction.atomic():
+        health = _health_locked(source)
+        now = timezone.now()
+        health.last_attempt_at = now
+        health.last_success_at = now
+        health.last_success_rates = result.rates
+        health.consecutive_failures = 0
+        health.save(
+            update_fields=[
+                "last_attempt_at",
+                "last_success_at",
+                "last_success_rates",
+                "consecutive_failures",
+            ]
+        )
+    return health
+
+
+def feed_refresh_failed(*, source: str, message: str) -> RateFeedHealth:
+    """Record a failed attempt; the rates already stored stay as they were."""
+    with transaction.atomic():
+        health = _health_locked(source)
+        now = timezone.now()
+        health.last_attempt_at = now
+        health.last_error_at = now
+        health.last_error = message[:_ERROR_MESSAGE_LIMIT]
+        health.consecutive_failures += 1
+        health.save(
+            update_fields=["last_attempt_at", "last_error_at", "last_error", "consecutive_failures"]
+        )
+    return health
+
+
+def ecb_rates_refresh(*, location: str, timeout: float) -> RateImportResult:
+    """Fetch the ECB feed at `location`, import it and record how it went.
+
+    Raises FeedUnavailableError (check `.retryable`) when the feed cannot be
+    read and EcbFeedError when it is malformed; either way the failure is
+    on the health record first and no stored rate has changed.
+    """
+    try:
+        content = fetch_feed(location, timeout=timeout)
+        result = ecb_rates_import(content=content)
+    except (FeedUnavailableError, EcbFeedError) as error:
+        kind = "malformed feed" if isinstance(error, EcbFeedError) else "feed unavailable"
+        feed_refresh_failed(source=RateSource.ECB, message=f"{kind}: {error}")
+        raise
+    feed_refresh_succeeded(source=RateSource.ECB, result=result)
+    return result
+
+
+class ManualRateError(ValidationFailed, ValueError):
+    """A manual rate the service refuses; `errors` names the field. Also a
+    ValueError, as the service raised before it had field errors."""
+
+
+def _check_manual_rate(*, from_currency: str, to_currency: str, rate: Decimal) -> None:
+    errors: dict[str, list[str]] = {}
+    for field, code in (("from_currency", from_currency), ("to_currency", to_currency)):
+        if not is_known_currency(code):
+            errors[field] = [f"'{code}' is not an ISO 4217 currency code, e.g. EUR or USD."]
+    if from_currency == to_currency and not errors:
+        errors["to_currency"] = ["A rate needs two different currencies."]
+    if not rate.is_finite() or rate <= 0:
+        errors["rate"] = ["A rate must be a positive number."]
+    else:
+        exponent = rate.normalize().as_tuple().exponent  # 1.50000 has two decimals
+        decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        integer_digits = rate.adjusted() + 1 if rate >= 1 else 0
+        max_integer_digits = RATE_DIGITS - RATE_DECIMALS
+        if decimals > RATE_DECIMALS or integer_digits > max_integer_digits:
+            message = (
+                f"A rate has at most {max_integer_digits} digits before and "
+                f"{RATE_DECIMALS} after the decimal point."
+            )
+            errors["rate"] = [message]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ManualRateError(first, errors=errors)
 
 
 def manual_rate_set(
@@ -62,10 +176,7 @@ def manual_rate_set(
     note: str = "",
 ) -> ManualExchangeRate:
     """Create or replace the tenant's own rate for a pair and date."""
-    if from_currency == to_currency:
-        raise ValueError("A rate needs two different currencies.")
-    if rate <= 0:
-        raise ValueError("A rate must be positive.")
+    _check_manual_rate(from_currency=from_currency, to_currency=to_currency, rate=rate)
     with transaction.atomic():
         existing = (
             ManualExchangeRate.objects.for_tenant(tenant)

@@ -25,6 +25,7 @@ from django.db.models import (
     Case,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -33,7 +34,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from otc.customers.models import Customer
@@ -290,3 +291,152 @@ def aging_by_customer(
             )
         )
     return aging
+
+
+# --- lists for the API and the pages of a customer's items ------------------------
+
+
+def _last_applied(applications: QuerySet[Application], side: str) -> Subquery:
+    return Subquery(
+        applications.filter(**{side: OuterRef("pk")})
+        .order_by()
+        .values(side)
+        .annotate(last=Max("recorded_at"))
+        .values("last")
+    )
+
+
+def open_item_list(
+    *,
+    tenant: Tenant,
+    customer_id: int | None = None,
+    status: str = "",
+    currency: str = "",
+    kind: str = "",
+    updated_since: datetime | None = None,
+) -> QuerySet[OpenItem]:
+    """Items (open and closed) matching every filter given, unordered, each
+    annotated with `updated_at`: when it last changed. An item changes when it
+    is posted and when an application (or the reversal of one) moves its open
+    amount, so that is the latest of those instants; `updated_since` keeps the
+    items changed at or after it, for an ERP's delta sync."""
+    applications = Application.objects.for_tenant(tenant)
+    items = (
+        OpenItem.objects.for_tenant(tenant)
+        .select_related("customer")
+        .annotate(
+            updated_at=Greatest(
+                "recorded_at",
+                Coalesce(_last_applied(applications, "debit_item"), "recorded_at"),
+                Coalesce(_last_applied(applications, "credit_item"), "recorded_at"),
+            )
+        )
+    )
+    if customer_id is not None:
+        items = items.filter(customer_id=customer_id)
+    if status:
+        items = items.filter(status=status)
+    if currency:
+        items = items.filter(currency=currency)
+    if kind:
+        items = items.filter(kind=kind)
+    if updated_since is not None:
+        # Candidates first through the indexed recorded_at columns; the
+        # annotation then orders them.
+        changed = applications.filter(recorded_at__gte=updated_since)
+        items = items.filter(
+            Q(recorded_at__gte=updated_since)
+            | Q(pk__in=changed.values("debit_item_id"))
+            | Q(pk__in=changed.values("credit_item_id"))
+        )
+    return items
+
+
+def item_applications(
+    *, tenant: Tenant, item_ids: Sequence[int], as_of: date | None = None
+) -> dict[int, list[Application]]:
+    """The applications on each of `item_ids` (as the debit or the credit
+    side), effective up to `as_of` when given, oldest first: one query for a
+    whole page of items."""
+    applications = (
+        Application.objects.for_tenant(tenant)
+        .filter(Q(debit_item_id__in=item_ids) | Q(credit_item_id__in=item_ids))
+        .select_related("debit_item", "credit_item")
+        .order_by("effective_date", "pk")
+    )
+    if as_of is not None:
+        applications = applications.filter(effective_date__lte=as_of)
+    wanted = set(item_ids)
+    by_item: dict[int, list[Application]] = {item_id: [] for item_id in item_ids}
+    for application in applications:
+        for item_id in {application.debit_item_id, application.credit_item_id} & wanted:
+            by_item[item_id].append(application)
+    return by_item
+
+
+@dataclass(frozen=True)
+class AgedItem:
+    item: OpenItem
+    open_amount: Decimal  # item currency, at the end of as_of
+    open_base_amount: Decimal
+    days_past_due: int
+    bucket: str | None  # None for credits: they age as unapplied, not by due date
+
+
+@dataclass
+class CustomerAging:
+    customer_id: int
+    as_of: date
+    base_currency: str
+    buckets: list[AgingBucket]
+    amounts: list[Decimal]  # base currency, one per bucket
+    unapplied: Decimal
+    total: Decimal
+    items: list[AgedItem] = field(default_factory=list)
+
+
+def _bucket_of(buckets: list[AgingBucket], days_past_due: int) -> AgingBucket:
+    for bucket in buckets:
+        if (bucket.low is None or days_past_due >= bucket.low) and (
+            bucket.high is None or days_past_due <= bucket.high
+        ):
+            return bucket
+    raise AssertionError("aging buckets cover every number of days")  # pragma: no cover
+
+
+def customer_aging(
+    *,
+    tenant: Tenant,
+    customer: Customer,
+    as_of: date | None = None,
+    boundaries: Sequence[int] = DEFAULT_BUCKETS,
+    with_items: bool = True,
+) -> CustomerAging:
+    """One customer's aging (one aging query) and, with `with_items`, the
+    items open at the end of `as_of` with their bucket (one more query)."""
+    aging = aging_by_customer(tenant=tenant, as_of=as_of, boundaries=boundaries, customer=customer)
+    row = aging.rows[0] if aging.rows else None
+    zero = Decimal(0)
+    result = CustomerAging(
+        customer_id=customer.pk,
+        as_of=aging.as_of,
+        base_currency=aging.base_currency,
+        buckets=aging.buckets,
+        amounts=list(row.buckets) if row else [zero] * len(aging.buckets),
+        unapplied=row.unapplied if row else zero,
+        total=row.total if row else zero,
+    )
+    if with_items:
+        for item in open_items_as_of(tenant=tenant, as_of=aging.as_of, customer=customer):
+            days = (aging.as_of - (item.due_date or item.document_date)).days
+            is_debit = item.amount > 0
+            result.items.append(
+                AgedItem(
+                    item=item,
+                    open_amount=item.open_as_of,  # type: ignore[attr-defined]
+                    open_base_amount=item.open_base_as_of,  # type: ignore[attr-defined]
+                    days_past_due=days,
+                    bucket=_bucket_of(aging.buckets, days).label if is_debit else None,
+                )
+            )
+    return result

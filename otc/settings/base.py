@@ -137,7 +137,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "otc.api.tasks.purge_expired_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    # The ECB publishes around 16:00 CET on TARGET business days; 15:30 UTC
+    # is 16:30 CET and 17:30 CEST, safely after it all year.
+    "fx-refresh-ecb-rates": {
+        "task": "otc.fx.tasks.refresh_ecb_rates",
+        "schedule": crontab(hour=15, minute=30, day_of_week="mon-fri"),
+    },
+    # Catch-up: fetches only when a publication is missing (a failed or
+    # skipped evening run, a worker that was down), every day at 06:15 UTC.
+    "fx-refresh-ecb-rates-catch-up": {
+        "task": "otc.fx.tasks.refresh_ecb_rates",
+        "schedule": crontab(hour=6, minute=15),
+        "kwargs": {"only_if_behind": True},
+    },
 }
+
+# --- exchange rates -----------------------------------------------------------
+# Where the daily ECB reference rates come from: the ECB's URL, or a file://
+# URL or plain path on a machine without internet.
+ECB_DAILY_URL = os.environ.get(
+    "ECB_DAILY_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+)
+ECB_FETCH_TIMEOUT_SECONDS = float(os.environ.get("ECB_FETCH_TIMEOUT_SECONDS", "20"))
+# Rates older than this many ECB business days raise the feed alert.
+ECB_STALE_AFTER_BUSINESS_DAYS = int(os.environ.get("ECB_STALE_AFTER_BUSINESS_DAYS", "3"))
 
 # --- auth and sessions --------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
