@@ -7,6 +7,7 @@ urlpatterns = [
     # REST API for ERP systems: each app mounts its resources under /api/v1/.
     path("api/v1/", include("otc.api.urls")),
     path("api/v1/", include("otc.customers.api.urls")),
+    path("api/v1/", include("invoicing.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),

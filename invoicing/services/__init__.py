@@ -9,6 +9,7 @@ Signatures other apps call:
   customer=None, issue=True, ...) -> Invoice``.
 """
 
+from invoicing.services.bulk import BulkItem, BulkOutcome, invoice_bulk_create
 from invoicing.services.drafts import InvoiceFields, invoice_create_draft, invoice_update_draft
 from invoicing.services.issuing import invoice_issue, invoice_refresh_payment_status
 from invoicing.services.lines import MAX_LINES, LineInput
@@ -18,11 +19,14 @@ from invoicing.services.transitions import TRANSITIONS, can_transition
 __all__ = [
     "MAX_LINES",
     "TRANSITIONS",
+    "BulkItem",
+    "BulkOutcome",
     "InvoiceFields",
     "LineInput",
     "can_transition",
     "credit_memo_create",
     "debit_memo_create",
+    "invoice_bulk_create",
     "invoice_cancel",
     "invoice_create_draft",
     "invoice_issue",

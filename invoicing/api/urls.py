@@ -1,0 +1,23 @@
+"""Mounted at /api/v1/ by otc.urls, without a namespace."""
+
+from django.urls import path
+
+from invoicing.api import views
+
+urlpatterns = [
+    path("invoices/", views.InvoiceListApi.as_view(), name="api-invoice-list"),
+    path("invoices/bulk/", views.InvoiceBulkApi.as_view(), name="api-invoice-bulk"),
+    path("invoices/<id:invoice_id>/", views.InvoiceDetailApi.as_view(), name="api-invoice-detail"),
+    path(
+        "invoices/<id:invoice_id>/issue/",
+        views.InvoiceIssueApi.as_view(),
+        name="api-invoice-issue",
+    ),
+    path(
+        "invoices/<id:invoice_id>/cancel/",
+        views.InvoiceCancelApi.as_view(),
+        name="api-invoice-cancel",
+    ),
+    path("credit-memos/", views.CreditMemoListApi.as_view(), name="api-credit-memo-list"),
+    path("debit-memos/", views.DebitMemoListApi.as_view(), name="api-debit-memo-list"),
+]
