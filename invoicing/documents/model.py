@@ -28,6 +28,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from babel import Locale
 from babel.numbers import get_currency_precision, is_currency
 from stdnum import iso11649
 from stdnum.iso7064 import mod_97_10
@@ -113,7 +114,7 @@ class Address:
         is dropped when the country is given separately.
         """
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if len(lines) > 1 and _is_country_line(lines[-1]) and lines[-2][:1].isdigit():
+        if len(lines) > 1 and _is_country_name(lines[-1], country):
             lines = lines[:-1]
         if not lines:
             return cls(street_lines=(), city="", country=country)
@@ -143,9 +144,19 @@ _CITY_REGION_POSTAL = frozenset({"US", "CA", "AU"})
 _CITY_POSTAL = frozenset({"GB", "IE"})
 
 
-def _is_country_line(line: str) -> bool:
-    # "Deutschland" under "80333 München": a country name, no digits.
-    return not any(ch.isdigit() for ch in line)
+def _is_country_name(line: str, country: str) -> bool:
+    """ "Deutschland", "Germany" or "DE" under "80333 München"."""
+    wanted = line.strip().casefold()
+    if wanted == country.casefold():
+        return True
+    for language in _COUNTRY_NAME_LANGUAGES:
+        name = Locale.parse(language).territories.get(country.upper(), "")
+        if name and name.casefold() == wanted:
+            return True
+    return False
+
+
+_COUNTRY_NAME_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl")
 
 
 @dataclass(frozen=True)
@@ -284,7 +295,9 @@ class InvoiceDocument:
     def __post_init__(self) -> None:
         if self.payment_reference is None:
             # The documented way to fill a derived field of a frozen dataclass.
-            object.__setattr__(self, "payment_reference", creditor_reference(self.number))
+            # A number with nothing to derive from is reported by the validator.
+            derived = creditor_reference(self.number) if _alnum(self.number) else ""
+            object.__setattr__(self, "payment_reference", derived)
 
     @property
     def type_code(self) -> str:
@@ -415,7 +428,7 @@ def _rate_key(rate: Decimal) -> Decimal:
 def creditor_reference(number: str) -> str:
     """ISO 11649 structured creditor reference ("RF" + 2 check digits + up to 21
     alphanumerics) derived from an invoice number, e.g. INV-2026-000123 ->
-    RF40INV2026000123.
+    RF98INV2026000123.
 
     python-stdnum validates RF references but does not build them; the check
     digits are ISO 7064 MOD 97-10 over "<reference>RF", which stdnum's
@@ -423,13 +436,17 @@ def creditor_reference(number: str) -> str:
     Invoice numbers longer than 21 alphanumerics keep their last 21, where
     the running number is.
     """
-    reference = re.sub(r"[^0-9A-Za-z]", "", number).upper()[-21:]
+    reference = _alnum(number).upper()[-21:]
     if not reference:
         raise InvoiceDocumentError([f"invoice number {number!r} has no letters or digits"])
     check = mod_97_10.calc_check_digits(reference + "RF")
     result = f"RF{check}{reference}"
     iso11649.validate(result)
     return result
+
+
+def _alnum(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", text)
 
 
 # --- Peppol endpoints --------------------------------------------------------------

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import segno
 
-from invoicing.documents.model import InvoiceDocument
+from invoicing.documents.model import DocumentKind, InvoiceDocument
 
 EPC_MAX_AMOUNT = Decimal("999999999.99")
 EPC_MIN_AMOUNT = Decimal("0.01")
@@ -22,16 +22,19 @@ _UNSTRUCTURED_MAX = 140
 def epc_qr_payload(doc: InvoiceDocument) -> str | None:
     """The EPC QR text for the amount due, or None when no QR code applies.
 
-    Only for a EUR amount from 0.01 to 999,999,999.99 to a seller IBAN. Fields,
-    one a line: service tag BCD, version 002, character set 1 (UTF-8),
-    identification SCT, BIC (optional in version 002), beneficiary name (at
-    most 70), IBAN, "EUR" + amount, purpose (empty), then either the
-    structured RF reference or an unstructured remittance text (never both).
+    Only for an invoice or debit memo with a EUR amount from 0.01 to
+    999,999,999.99 to a seller IBAN. Fields, one a line: service tag BCD,
+    version 002, character set 1 (UTF-8), identification SCT, BIC (optional
+    in version 002), beneficiary name (at most 70), IBAN, "EUR" + amount,
+    purpose (empty), then either the structured RF reference or an
+    unstructured remittance text (never both).
     Empty trailing fields are left out, as the standard allows.
     """
     amount = doc.amount_due
     iban = doc.seller.iban.replace(" ", "").upper()
-    if doc.currency != "EUR" or not iban or not EPC_MIN_AMOUNT <= amount <= EPC_MAX_AMOUNT:
+    if doc.kind is DocumentKind.CREDIT_MEMO or doc.currency != "EUR" or not iban:
+        return None
+    if not EPC_MIN_AMOUNT <= amount <= EPC_MAX_AMOUNT:
         return None
     reference = doc.payment_reference or ""
     structured = reference if reference.upper().startswith("RF") else ""

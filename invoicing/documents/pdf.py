@@ -8,14 +8,16 @@ it into a Factur-X invoice without re-rendering.
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from babel import Locale
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 
 from invoicing.documents import formatting as fmt
 from invoicing.documents.labels import Labels
@@ -30,12 +32,22 @@ from invoicing.documents.payment import epc_qr_svg
 TEMPLATE = "invoicing/pdf/invoice.html"
 
 
+STYLESHEET = Path(__file__).resolve().parent.parent / "templates/invoicing/pdf/invoice.css"
+
+
+@functools.cache
+def _stylesheet() -> CSS:
+    # Parsed once per process: parsing is a good share of a render otherwise.
+    return CSS(filename=str(STYLESHEET))
+
+
 def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
     """The invoice, credit memo or debit memo as a PDF/A-3b document."""
     if validate:
         validate_document(doc)
-    html = render_invoice_html(doc)
+    html = render_to_string(TEMPLATE, invoice_context(doc, inline_css=False))
     pdf: bytes = HTML(string=html).write_pdf(
+        stylesheets=[_stylesheet()],
         pdf_variant="pdf/a-3b",
         # Reproducible output: the same document renders to the same bytes
         # apart from WeasyPrint's own creation date.
@@ -45,8 +57,8 @@ def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
 
 
 def render_invoice_html(doc: InvoiceDocument) -> str:
-    """The HTML the PDF is printed from (also handy for a browser preview)."""
-    return render_to_string(TEMPLATE, invoice_context(doc))
+    """The HTML the PDF is printed from, styles inline (a browser preview)."""
+    return render_to_string(TEMPLATE, invoice_context(doc, inline_css=True))
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,7 @@ class _TaxRow:
     amount: str
 
 
-def invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
+def invoice_context(doc: InvoiceDocument, *, inline_css: bool = True) -> dict[str, Any]:
     locale = doc.locale
     labels = Labels(locale)
     currency = doc.currency
@@ -125,6 +137,7 @@ def invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
     title = labels.title(doc.kind)
     return {
         "doc": doc,
+        "inline_css": inline_css,
         "labels": labels,
         "lang": fmt.babel_locale(locale).replace("_", "-"),
         "title": title,
@@ -166,7 +179,6 @@ def invoice_context(doc: InvoiceDocument) -> dict[str, Any]:
         "footer_doc": _css_string(f"{title} {doc.number}"),
         "footer_page": _css_string(labels["page"] + " "),
         "footer_of": _css_string(" " + labels["page_of"] + " "),
-        "continued": _css_string(f"{title} {doc.number}"),
     }
 
 

@@ -1,0 +1,101 @@
+"""Invoice PDF rendering: time per PDF and memory over many PDFs.
+
+    DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/invoice_pdf.py [--count 1000]
+
+Prints the median and p95 render time of a 20-line and a 200-line invoice
+(WeasyPrint, PDF/A-3b, EPC QR code, logo), the time of the Factur-X path
+(render + CII XML + embedding), then renders --count PDFs in this one process
+and prints the resident set size before and after. The budget (issue 3): a
+20-line invoice renders in < 300 ms median; 1,000 PDFs without memory growth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otc.settings.test")
+
+import django
+
+django.setup()
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
+logging.getLogger("fontTools").setLevel(logging.ERROR)
+logging.getLogger("factur-x").setLevel(logging.ERROR)
+
+from invoicing.documents.examples import example_document  # noqa: E402
+from invoicing.documents.facturx import embed_facturx, facturx_xml  # noqa: E402
+from invoicing.documents.pdf import render_invoice_pdf  # noqa: E402
+
+
+def rss_mib() -> float:
+    with Path("/proc/self/status").open() as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timed(fn, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def report(name: str, samples: list[float]) -> None:
+    ordered = sorted(samples)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    print(
+        f"{name:<34} median {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms"
+        f"   (n={len(ordered)})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=1000, help="PDFs for the memory run")
+    parser.add_argument("--repeat", type=int, default=30, help="samples per timing")
+    args = parser.parse_args()
+
+    doc20 = example_document(lines=20, mixed_rates=True)
+    doc200 = example_document(lines=200, mixed_rates=True)
+    render_invoice_pdf(doc20)  # warm up: fonts, templates, CSS parser
+
+    report("20 lines (PDF/A-3b)", timed(lambda: render_invoice_pdf(doc20), args.repeat))
+    report(
+        "200 lines (PDF/A-3b)", timed(lambda: render_invoice_pdf(doc200), max(5, args.repeat // 5))
+    )
+    report(
+        "20 lines + Factur-X XML embedded",
+        timed(lambda: embed_facturx(render_invoice_pdf(doc20), facturx_xml(doc20)), args.repeat),
+    )
+
+    gc.collect()
+    before = rss_mib()
+    start = time.perf_counter()
+    checkpoints = []
+    for index in range(args.count):
+        render_invoice_pdf(example_document(lines=20, number=f"INV-2026-{index:06d}"))
+        if (index + 1) % max(1, args.count // 4) == 0:
+            gc.collect()
+            checkpoints.append(f"{index + 1}: {rss_mib():.0f} MiB")
+    elapsed = time.perf_counter() - start
+    gc.collect()
+    after = rss_mib()
+    print(f"{args.count} PDFs in one process: {elapsed:.1f} s ({args.count / elapsed:.1f}/s)")
+    print(f"RSS before {before:.0f} MiB, after {after:.0f} MiB, growth {after - before:+.0f} MiB")
+    print("RSS along the way: " + ", ".join(checkpoints))
+
+
+if __name__ == "__main__":
+    main()

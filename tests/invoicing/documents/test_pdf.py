@@ -1,0 +1,172 @@
+"""The invoice PDF: it opens, shows every line over several pages, numbers
+its pages, and is PDF/A-3b. Rendering takes a while, so each document is
+rendered once per module."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal
+
+import pytest
+
+from invoicing.documents.examples import (
+    EXAMPLE_BUYER_US,
+    EXAMPLE_SELLER,
+    example_document,
+    example_lines,
+)
+from invoicing.documents.model import DocumentKind, InvoiceDocumentError, make_document
+from invoicing.documents.pdf import render_invoice_html, render_invoice_pdf
+from tests.invoicing.documents.helpers import pdf_pages_text, pdf_reader, pdf_xmp
+
+
+def flat(text: str) -> str:
+    """Text with its line breaks and runs of spaces as single spaces."""
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+def _unique_descriptions(doc, count):
+    lines = tuple(
+        dataclasses.replace(line, description=f"Article {index:03d} {line.description}")
+        for index, line in enumerate(example_lines(count, doc.currency, mixed_rates=True), 1)
+    )
+    fields = {
+        f.name: getattr(doc, f.name)
+        for f in dataclasses.fields(doc)
+        if f.name
+        not in {"lines", "tax_subtotals", "net_total", "tax_total", "gross_total", "amount_due",
+                "currency", "prepaid_amount"}
+    }  # fmt: skip
+    return make_document(lines=lines, currency=doc.currency, **fields)
+
+
+@pytest.fixture(scope="module")
+def long_invoice_en():
+    doc = _unique_descriptions(
+        example_document(lines=1, language="en", buyer=EXAMPLE_BUYER_US, currency="USD"), 60
+    )
+    return doc, render_invoice_pdf(doc)
+
+
+@pytest.fixture(scope="module")
+def short_invoice_de():
+    doc = example_document(lines=3, language="de")
+    return doc, render_invoice_pdf(doc)
+
+
+def test_a_60_line_invoice_shows_every_line_across_pages(long_invoice_en):
+    doc, pdf = long_invoice_en
+    pages = pdf_pages_text(pdf)
+    assert len(pages) > 1
+    text = flat("\n".join(pages))
+    for line in doc.lines:
+        assert line.description in text, line.description
+    assert "$" in text  # USD, formatted for English readers
+
+
+def test_every_page_has_its_number_the_invoice_number_and_the_table_header(long_invoice_en):
+    doc, pdf = long_invoice_en
+    pages = pdf_pages_text(pdf)
+    total = len(pages)
+    assert f"Page 2 of {total}" in pages[1]
+    for number, page in enumerate(pages, 1):
+        assert f"Page {number} of {total}" in page
+        assert doc.number in page
+    # The header row repeats on every page that continues the line table.
+    table_pages = [page for page in pages if "Article" in page]
+    assert len(table_pages) > 1
+    for page in table_pages:
+        assert "Description" in page
+        assert "Unit price" in page
+
+
+def test_totals_tax_summary_and_payment_details_are_printed(long_invoice_en):
+    doc, pdf = long_invoice_en
+    last = flat("\n".join(pdf_pages_text(pdf)[-2:]))
+    assert "Net total" in last
+    assert "VAT 19% on" in last
+    assert "VAT 7% on" in last
+    compact = last.replace(" ", "")
+    assert f"${doc.gross_total:,.2f}" in compact
+    assert "DE8937040044053201300" in compact  # the IBAN, printed in groups of four
+    assert doc.payment_reference in compact
+    # No EPC QR code for a USD invoice.
+    assert "Scan with your banking app" not in last
+
+
+def test_a_german_invoice_is_german_with_a_qr_code(short_invoice_de):
+    doc, pdf = short_invoice_de
+    (page,) = map(flat, pdf_pages_text(pdf))
+    assert "Rechnung" in page
+    assert "Seite 1 von 1" in page
+    assert "Gesamtbetrag" in page
+    assert "20.12.2026" in page  # due date, German style
+    amount = f"{doc.gross_total:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    assert f"{amount} €" in page
+    assert "Mit Ihrer Banking-App scannen und bezahlen" in page
+
+
+def test_the_pdf_is_pdf_a_3b_with_document_metadata(short_invoice_de):
+    doc, pdf = short_invoice_de
+    assert pdf.startswith(b"%PDF-")
+    xmp = pdf_xmp(pdf)
+    assert re.search(r"pdfaid:part(>|=\")3", xmp)
+    assert re.search(r"pdfaid:conformance(>|=\")B", xmp)
+    info = pdf_reader(pdf).metadata
+    assert info.title == f"Rechnung {doc.number}"
+    assert info.author == EXAMPLE_SELLER.legal_name
+
+
+def test_credit_memo_names_the_invoice_and_asks_for_no_payment():
+    doc = example_document(lines=2, kind=DocumentKind.CREDIT_MEMO, language="en")
+    (page,) = map(flat, pdf_pages_text(render_invoice_pdf(doc)))
+    assert "Credit memo" in page
+    assert "Refers to invoice INV-2026-000098 of Oct 30, 2026" in page
+    assert "Total credit" in page
+    assert "This amount will be credited to your customer account." in page
+    assert "Scan with your banking app" not in page
+    assert "Due date" not in page
+
+
+def test_french_labels_and_number_format():
+    doc = example_document(lines=2, language="fr", kind=DocumentKind.DEBIT_MEMO)
+    (page,) = map(flat, pdf_pages_text(render_invoice_pdf(doc)))
+    assert "Note de débit" in page
+    assert "Total TTC" in page
+    assert "Facture d'origine INV-2026-000098 du 30 oct. 2026" in page
+
+
+def test_an_inconsistent_document_is_not_rendered():
+    doc = example_document(lines=2)
+    with pytest.raises(InvoiceDocumentError):
+        render_invoice_pdf(dataclasses.replace(doc, gross_total=doc.gross_total + Decimal("0.01")))
+
+
+def test_text_from_customers_is_escaped_in_html_and_css():
+    doc = example_document(lines=1)
+    hostile = dataclasses.replace(doc.lines[0], description='<script>alert(1)</script> "quoted"')
+    doc = make_document(
+        lines=(hostile,),
+        currency=doc.currency,
+        **{
+            f.name: getattr(doc, f.name)
+            for f in dataclasses.fields(doc)
+            if f.name in {"kind", "issue_date", "due_date", "seller", "buyer", "language"}
+        },
+        number='INV-"};</style><b>x',
+    )
+    html = render_invoice_html(doc)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "</style><b>x" not in html
+    assert 'INV-\\"};\\3C /style\\3E \\3C b\\3E x' in html
+
+
+def test_a_logo_less_seller_prints_its_name():
+    seller = dataclasses.replace(
+        EXAMPLE_SELLER, branding=dataclasses.replace(EXAMPLE_SELLER.branding, logo=None)
+    )
+    html = render_invoice_html(example_document(lines=1, seller=seller))
+    assert '<div class="brand-name">Nordlicht Industrietechnik GmbH</div>' in html
+    assert "data:image" not in html
