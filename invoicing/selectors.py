@@ -15,7 +15,8 @@ from invoicing.services.common import tenant_today
 from invoicing.totals import TaxGroup, tax_summary
 from otc.audit.models import AuditEvent
 from otc.errors import NotFound
-from otc.ledger.models import Application, ApplicationKind, OpenItem, amount_field
+from otc.ledger.models import ApplicationKind, OpenItem, amount_field
+from otc.ledger.selectors import item_applications
 from otc.tenancy.models import Tenant
 
 # Documents that may still be owed (or, for credit memos, still be used).
@@ -181,12 +182,7 @@ def invoice_applications(*, tenant: Tenant, invoice: Invoice) -> list[Applicatio
     if invoice.open_item_id is None:
         return []
     item_id = invoice.open_item_id
-    applications = (
-        Application.objects.for_tenant(tenant)
-        .filter(Q(debit_item_id=item_id) | Q(credit_item_id=item_id))
-        .select_related("debit_item", "credit_item")
-        .order_by("effective_date", "pk")
-    )
+    applications = item_applications(tenant=tenant, item_ids=[item_id])[item_id]
     labels = dict(ApplicationKind.choices)
     rows = []
     for application in applications:
