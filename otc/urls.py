@@ -7,10 +7,14 @@ urlpatterns = [
     # REST API for ERP systems: each app mounts its resources under /api/v1/.
     path("api/v1/", include("otc.api.urls")),
     path("api/v1/", include("otc.customers.api.urls")),
+    path("api/v1/", include("otc.ledger.api.urls")),
+    path("api/v1/", include("otc.fx.api.urls")),
     path("api/v1/", include("invoicing.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
+    path("ledger/", include("otc.ledger.urls")),
+    path("fx/", include("otc.fx.urls")),
     path("audit/", include("otc.audit.urls")),
     path("settings/api-keys/", include("otc.api.web_urls")),
     path("", include("otc.web.urls")),

@@ -26,6 +26,7 @@ from otc.customers.forms import (
 )
 from otc.customers.models import Customer, CustomerStatus, PaymentTerms
 from otc.errors import DomainError, IllegalTransition, NotFound, ValidationFailed
+from otc.ledger.selectors import customer_aging, customer_balance
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page
@@ -218,11 +219,17 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer_or_404(request, pk)
     events = selectors.customer_audit_events(tenant=tenant, customer=customer, limit=15)
     labels = dict(CustomerStatus.choices)
+    # What the customer owes: one balance query and one aging query.
+    aging = customer_aging(tenant=tenant, customer=customer, with_items=False)
     return render(
         request,
         "customers/customer_detail.html",
         {
             "customer": customer,
+            "balance": customer_balance(tenant=tenant, customer=customer),
+            "aging": aging,
+            "aging_rows": list(zip(aging.buckets, aging.amounts, strict=True)),
+            "can_view_items": can(request, Perm.INVOICES_VIEW),
             "tax_id_display": selectors.customer_tax_id_display(customer=customer),
             "addresses": selectors.customer_addresses(tenant=tenant, customer=customer),
             "contacts": selectors.customer_contacts(tenant=tenant, customer=customer),

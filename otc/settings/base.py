@@ -247,6 +247,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AddressKindEnum": "otc.customers.models.AddressKind",
         "PaymentTermsKindEnum": "otc.customers.models.PaymentTermsKind",
+        "OpenItemKindEnum": "otc.ledger.models.ItemKind",
+        "OpenItemStatusEnum": "otc.ledger.models.ItemStatus",
+        "CustomerStatusEnum": "otc.customers.models.CustomerStatus",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -264,9 +264,15 @@ def rates_on(*, tenant: Tenant, on: date, currency: str = "") -> list[PublishedR
 HISTORY_MAX_DAYS = 366 * 5
 
 
+@dataclass(frozen=True)
+class RateOnDay:
+    day: date
+    quote: RateQuote  # what fx_rate gives on `day` (its rate_date may be earlier)
+
+
 def fx_rate_history(
     *, tenant: Tenant, from_currency: str, to_currency: str, start: date, end: date
-) -> list[RateQuote]:
+) -> list[RateOnDay]:
     """The rate fx_rate gives for the pair on each day in [start, end] that
     has a rate of its own (an ECB publication or a manual rate), oldest first."""
     if from_currency == to_currency:
@@ -307,28 +313,26 @@ def fx_rate_history(
         return series[index - 1][1], series[index - 1][0]
 
     days = {row.rate_date for row in manual} | {day for series in ecb.values() for day, _ in series}
-    history: list[RateQuote] = []
+    history: list[RateOnDay] = []
     for day in sorted(day for day in days if start <= day <= end):
         window_start = day - timedelta(days=FALLBACK_DAYS)
         row = next((m for m in manual if window_start <= m.rate_date <= day), None)
         if row is not None:
             rate = row.rate if str(row.from_currency) == from_currency else Decimal(1) / row.rate
-            history.append(
-                RateQuote(from_currency, to_currency, _quantized(rate), row.rate_date, "manual")
-            )
+            quote = RateQuote(from_currency, to_currency, _quantized(rate), row.rate_date, "manual")
+            history.append(RateOnDay(day, quote))
             continue
         from_side, to_side = ecb_from_eur(from_currency, day), ecb_from_eur(to_currency, day)
         if from_side is None or to_side is None:
             continue
-        history.append(
-            RateQuote(
-                from_currency,
-                to_currency,
-                _quantized(to_side[0] / from_side[0]),
-                min(from_side[1], to_side[1]),
-                RateSource.ECB.value,
-            )
+        quote = RateQuote(
+            from_currency,
+            to_currency,
+            _quantized(to_side[0] / from_side[0]),
+            min(from_side[1], to_side[1]),
+            RateSource.ECB.value,
         )
+        history.append(RateOnDay(day, quote))
     return history
 
 
