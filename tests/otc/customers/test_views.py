@@ -105,8 +105,9 @@ def test_detail_shows_master_data_addresses_contacts_group_and_history(
     ):
         assert text in body, text
     assert reverse("customers:set_status", args=[customer.pk, "on_hold"]) in body
-    # The ledger adds balances later; nothing pretends to show them now.
-    assert "Balance" not in body
+    # The ledger's panel: this customer has nothing posted yet.
+    assert "Balance and aging" in body
+    assert "No open invoices, memos, deductions or unapplied payments." in body
 
 
 def test_detail_of_another_tenants_customer_is_404(owner_client, customer_b):

@@ -12,7 +12,7 @@ from otc.audit.models import AuditEvent
 from otc.fx.models import ManualExchangeRate
 from otc.fx.services import ecb_rates_import
 from otc.tenancy.context import tenant_context
-from tests.otc.fx.conftest import rate
+from tests.otc.fx.books import rate
 from tests.samples import sample
 
 pytestmark = pytest.mark.django_db

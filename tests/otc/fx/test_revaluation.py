@@ -14,7 +14,7 @@ from otc.fx.selectors.revaluation import fx_revaluation
 from otc.fx.views import last_month_end
 from otc.ledger.models import ItemKind
 from otc.tenancy.context import tenant_context
-from tests.otc.fx.conftest import JAN_31, post, rate
+from tests.otc.fx.books import JAN_31, post, rate
 from tests.otc.ledger.conftest import make_customer
 
 pytestmark = pytest.mark.django_db
