@@ -30,7 +30,7 @@ EN: Final = {
     "of_date": "of",
     "position": "Pos.",
     "description": "Description",
-    "quantity": "Qty",
+    "quantity": "Quantity",
     "unit": "Unit",
     "unit_price": "Unit price",
     "discount": "Disc.",

@@ -159,6 +159,8 @@ def invoice_context(doc: InvoiceDocument, *, inline_css: bool = True) -> dict[st
         "preceding": _preceding_text(doc, labels, locale),
         "rows": rows,
         "has_discount": has_discount,
+        # One rate for every line: the tax summary says it, the column would repeat it.
+        "show_rate_column": len({(line.tax_category, line.tax_rate) for line in doc.lines}) > 1,
         "net_total": money(doc.net_total),
         "tax_rows": tax_rows,
         "gross_total": money(doc.gross_total),

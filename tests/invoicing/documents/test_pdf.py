@@ -22,8 +22,9 @@ from tests.invoicing.documents.helpers import pdf_pages_text, pdf_reader, pdf_xm
 
 
 def flat(text: str) -> str:
-    """Text with its line breaks and runs of spaces as single spaces."""
-    return " ".join(text.replace("\xa0", " ").split())
+    """Text with its line breaks and runs of spaces as single spaces (a break
+    after a hyphen, where the PDF wrapped "pre-wired", joins the two parts)."""
+    return " ".join(text.replace("\xa0", " ").replace("-\n", "-").split())
 
 
 def _unique_descriptions(doc, count):
