@@ -45,6 +45,7 @@ def invoice_list(
     updated_since: datetime | None = None,
     external_ref: str = "",
     q: str = "",
+    customer_query: str = "",
 ) -> QuerySet[Invoice]:
     """Documents matching every filter given. `due_before` / `due_after` are
     inclusive; `overdue` means issued or partly paid and due before today (in
@@ -69,6 +70,13 @@ def invoice_list(
         invoices = invoices.filter(updated_at__gte=updated_since)
     if external_ref:
         invoices = invoices.filter(external_ref=external_ref)
+    customer_query = customer_query.strip()
+    if customer_query:
+        invoices = invoices.filter(
+            Q(customer__number__iexact=customer_query)
+            | Q(customer__legal_name__icontains=customer_query)
+            | Q(customer__trading_name__icontains=customer_query)
+        )
     q = q.strip()
     if q:
         invoices = invoices.filter(

@@ -13,6 +13,7 @@ urlpatterns = [
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
+    path("invoices/", include("invoicing.urls")),
     path("ledger/", include("otc.ledger.urls")),
     path("fx/", include("otc.fx.urls")),
     path("audit/", include("otc.audit.urls")),

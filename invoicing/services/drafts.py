@@ -69,6 +69,14 @@ def apply_terms(invoice: Invoice) -> None:
     discount as customers deduct it), rounded half-up like every amount."""
     on = invoice.issue_date
     terms = invoice.payment_terms
+    if invoice.kind == InvoiceKind.CREDIT_MEMO:
+        # A credit is never "due" and earns no early-payment discount; it is
+        # usable from its date on.
+        invoice.due_date = on
+        invoice.due_date_manual = False
+        invoice.discount_date = None
+        invoice.discount_amount = Decimal(0)
+        return
     if not invoice.due_date_manual:
         if on is None:
             invoice.due_date = None

@@ -45,6 +45,10 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
         ),
     ),
     (
+        "Billing",
+        (_LinkSpec("Invoices", "invoicing:list", Perm.INVOICES_VIEW),),
+    ),
+    (
         "Administration",
         (
             _LinkSpec("Tenant settings", "web:tenant_settings", Perm.TENANT_SETTINGS),

@@ -152,9 +152,7 @@ def test_changing_the_customer_keeps_chosen_terms_and_manual_due_date(tenant_a, 
 
 def test_due_date_before_issue_date_is_refused(tenant_a, actor, customer_a):
     with tenant_context(tenant_a), pytest.raises(ValidationFailed) as caught:
-        draft_invoice(
-            tenant_a, customer_a, issue_date=date(2026, 3, 1), due_date=date(2026, 2, 28)
-        )
+        draft_invoice(tenant_a, customer_a, issue_date=date(2026, 3, 1), due_date=date(2026, 2, 28))
     assert set(caught.value.errors) == {"due_date"}
 
 

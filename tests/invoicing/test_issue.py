@@ -191,9 +191,7 @@ def test_a_customer_closed_after_the_draft_cannot_be_invoiced(tenant_a, actor):
 def test_one_customer_in_several_currencies(tenant_a, actor, customer_a, usd_rates_a):
     with tenant_context(tenant_a):
         eur = issued_invoice(tenant_a, customer_a, [line("500.00")], issue_date=FEB)
-        usd = issued_invoice(
-            tenant_a, customer_a, [line("500.00")], issue_date=FEB, currency="USD"
-        )
+        usd = issued_invoice(tenant_a, customer_a, [line("500.00")], issue_date=FEB, currency="USD")
         balance = customer_balance(tenant=tenant_a, customer=customer_a)
     assert (eur.currency, eur.fx_rate, eur.base_gross_amount) == ("EUR", D(1), D("595.00"))
     assert (usd.currency, usd.fx_rate, usd.base_gross_amount) == ("USD", D("0.85"), D("505.75"))

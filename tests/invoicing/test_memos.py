@@ -177,9 +177,7 @@ def test_credit_memo_is_applied_to_the_invoice_to_the_cent(tenant_a, actor, cust
     assert invoice.status == "partially_paid"
 
 
-def test_credit_memo_beyond_the_open_amount_leaves_the_rest_on_account(
-    tenant_a, actor, customer_a
-):
+def test_credit_memo_beyond_the_open_amount_leaves_the_rest_on_account(tenant_a, actor, customer_a):
     with tenant_context(tenant_a):
         invoice = issued_invoice(tenant_a, customer_a, [line("100.00")], issue_date=JAN)
         pay(tenant_a, invoice, "100.00")  # 19.00 still open
@@ -333,9 +331,7 @@ def test_cancel_issued_invoice_issues_the_full_credit_memo(tenant_a, actor, cust
     assert statuses == []  # straight to cancelled, never via paid
 
 
-def test_cancel_partially_paid_invoice_leaves_the_paid_part_on_account(
-    tenant_a, actor, customer_a
-):
+def test_cancel_partially_paid_invoice_leaves_the_paid_part_on_account(tenant_a, actor, customer_a):
     with tenant_context(tenant_a):
         invoice = issued_invoice(tenant_a, customer_a, [line("100.00")], issue_date=JAN)
         _, invoice = pay(tenant_a, invoice, "50.00")

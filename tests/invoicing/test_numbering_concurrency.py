@@ -74,9 +74,7 @@ def test_200_parallel_issues_get_200_distinct_consecutive_numbers():
         assert NumberSequence.objects.get(series="INV", year=2026).next_value == 201
         assert OpenItem.objects.count() == 200
         stored = dict(Invoice.objects.filter(pk__in=good).values_list("pk", "number"))
-        assert set(Invoice.objects.filter(pk__in=bad).values_list("status", flat=True)) == {
-            "draft"
-        }
+        assert set(Invoice.objects.filter(pk__in=bad).values_list("status", flat=True)) == {"draft"}
     assert stored == {invoice_id: number for invoice_id, number in outcomes if number}
     with tenant_context(other):
         assert NumberSequence.objects.get().next_value == 2  # untouched by the rush
