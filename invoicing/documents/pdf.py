@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from babel import Locale
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
 
 from invoicing.documents import formatting as fmt
 from invoicing.documents.labels import Labels
@@ -30,9 +32,8 @@ from invoicing.documents.model import (
 from invoicing.documents.payment import epc_qr_svg
 
 TEMPLATE = "invoicing/pdf/invoice.html"
-
-
 STYLESHEET = Path(__file__).resolve().parent.parent / "templates/invoicing/pdf/invoice.css"
+_local = threading.local()
 
 
 @functools.cache
@@ -46,7 +47,7 @@ def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
     if validate:
         validate_document(doc)
     html = render_to_string(TEMPLATE, invoice_context(doc, inline_css=False))
-    pdf: bytes = HTML(string=html).write_pdf(
+    pdf: bytes = HTML(string=html, url_fetcher=data_only_fetcher()).write_pdf(
         stylesheets=[_stylesheet()],
         pdf_variant="pdf/a-3b",
         # Reproducible output: the same document renders to the same bytes
@@ -54,6 +55,20 @@ def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
         pdf_identifier=doc.number.encode(),
     )
     return pdf
+
+
+def data_only_fetcher() -> URLFetcher:
+    """A URL fetcher that loads nothing but data: URIs.
+
+    Everything a document shows travels inside it (the logo as a data: URI,
+    the QR code inline); an uploaded SVG logo or a line text must never make
+    the renderer read a local file or call an address. One per thread, since
+    a fetcher keeps state between its calls.
+    """
+    fetcher: URLFetcher | None = getattr(_local, "fetcher", None)
+    if fetcher is None:
+        fetcher = _local.fetcher = URLFetcher(allowed_protocols=("data",), timeout=1)
+    return fetcher
 
 
 def render_invoice_html(doc: InvoiceDocument) -> str:

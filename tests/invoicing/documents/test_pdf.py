@@ -17,7 +17,7 @@ from invoicing.documents.examples import (
     example_lines,
 )
 from invoicing.documents.model import DocumentKind, InvoiceDocumentError, make_document
-from invoicing.documents.pdf import render_invoice_html, render_invoice_pdf
+from invoicing.documents.pdf import data_only_fetcher, render_invoice_html, render_invoice_pdf
 from tests.invoicing.documents.helpers import pdf_pages_text, pdf_reader, pdf_xmp
 
 
@@ -171,3 +171,22 @@ def test_a_logo_less_seller_prints_its_name():
     html = render_invoice_html(example_document(lines=1, seller=seller))
     assert '<div class="brand-name">Nordlicht Industrietechnik GmbH</div>' in html
     assert "data:image" not in html
+
+
+def test_the_renderer_loads_nothing_but_data_uris():
+    fetcher = data_only_fetcher()
+    for url in ("file:///etc/hostname", "http://127.0.0.1:9/logo.png"):
+        with pytest.raises(ValueError, match="disallowed protocol"):
+            fetcher.fetch(url)
+    assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
+
+
+def test_an_svg_logo_pointing_elsewhere_still_renders_without_fetching():
+    logo = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        b' viewBox="0 0 10 10"><image xlink:href="file:///etc/hostname" width="10" height="10"/>'
+        b'<rect width="5" height="5" fill="#123456"/></svg>'
+    )
+    branding = dataclasses.replace(EXAMPLE_SELLER.branding, logo=logo)
+    doc = example_document(lines=1, seller=dataclasses.replace(EXAMPLE_SELLER, branding=branding))
+    assert render_invoice_pdf(doc).startswith(b"%PDF-")
