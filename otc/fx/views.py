@@ -119,10 +119,14 @@ def rates_page(request: HttpRequest) -> HttpResponse:
     on = today
     if date_form.is_bound and date_form.is_valid() and date_form.cleaned_data["on"]:
         on = date_form.cleaned_data["on"]
+    if not date_form.is_bound:
+        date_form = RatesDateForm(initial={"on": on})
     rates = selectors.rates_to_base(tenant=tenant, on=on)
     # With stale rates nothing converts today; offer the newest rates there are.
     newest = feed.latest_rate_date if not rates and feed.latest_rate_date else None
-    history_end = min(on, feed.latest_rate_date) if feed.latest_rate_date else on
+    # Default history: up to the rates shown, or up to the newest ECB rates
+    # when nothing covers the chosen date.
+    history_end = on if rates or not feed.latest_rate_date else min(on, feed.latest_rate_date)
     history_form, history = _history(request, tenant, history_end)
     can_set = can(request, Perm.TENANT_SETTINGS)
     context: dict[str, Any] = {
@@ -227,6 +231,7 @@ def revaluation_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query_without_page": params.urlencode(),
             "csv_query": f"as_of={as_of.isoformat()}",
+            "can_view_items": can(request, Perm.INVOICES_VIEW),
         },
     )
 

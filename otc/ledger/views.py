@@ -29,7 +29,6 @@ ITEM_SORTABLE = {
     "due": ("Due", "due_date"),
     "date": ("Date", "document_date"),
     "number": ("Document", "number"),
-    "currency": ("Currency", "currency"),
 }
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
