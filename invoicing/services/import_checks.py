@@ -22,6 +22,7 @@ from otc.tenancy.models import Tenant
 
 IMPORT_SERIES = "IMPORT"
 MAX_ROWS = 50_000
+_MAX_AMOUNT = Decimal(10) ** 14  # 14 whole digits, as every amount column
 MAX_ERRORS = 200  # enough to fix a file; a wholly wrong file needs no 50,000 lines
 
 # The columns, in the order the guide lists them: (name, required, what it holds).
@@ -354,6 +355,12 @@ class _Checker:
                     "issue_date",
                     f"No {currency}/{self.tenant.base_currency} rate on or shortly before "
                     f"{issue_date.isoformat()}: load ECB history or enter a manual rate.",
+                )
+            elif original_amount is not None and original_amount * rate >= _MAX_AMOUNT:
+                self.problem(
+                    row,
+                    "original_amount" if record.get("original_amount") else "open_amount",
+                    f"Too large once converted to {self.tenant.base_currency}.",
                 )
         if len(self.problems) > before or customer is None:
             return None

@@ -21,7 +21,14 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoicing.models import (
+    AMOUNT_DECIMALS,
+    AMOUNT_DIGITS,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from invoicing.services.common import (
     check_same_tenant,
     lock_invoice,
@@ -40,6 +47,7 @@ from otc.ledger.services import ledger_apply, ledger_item_post
 from otc.tenancy.models import Tenant
 
 SOURCE_TYPE = "invoicing.invoice"
+MAX_AMOUNT = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_DECIMALS)
 _LEDGER_KIND = {
     InvoiceKind.INVOICE: ItemKind.INVOICE,
     InvoiceKind.CREDIT_MEMO: ItemKind.CREDIT_MEMO,
@@ -154,6 +162,18 @@ def _lock_rate(*, tenant: Tenant, invoice: Invoice, on: date) -> Decimal:
         ) from error
 
 
+def check_base_fits(*, amount: Decimal, rate: Decimal, tenant: Tenant, field: str) -> None:
+    """Amounts are stored with 14 whole digits; a document that fits in its
+    own currency may not once converted (USD billions for an IDR tenant)."""
+    base = abs(amount * rate)
+    if base >= MAX_AMOUNT:
+        message = (
+            f"In {tenant.base_currency} this is {base:,.0f}: split it into smaller "
+            f"documents (at most {MAX_AMOUNT:,.0f} each)."
+        )
+        raise ValidationFailed("The amount is too large.", errors={field: [message]})
+
+
 def issue_locked(
     *,
     tenant: Tenant,
@@ -182,6 +202,7 @@ def issue_locked(
         raise ValidationFailed(f"{invoice} cannot be issued yet.", errors=errors)
     on = invoice.issue_date
     rate = _lock_rate(tenant=tenant, invoice=invoice, on=on)
+    check_base_fits(amount=invoice.gross_amount, rate=rate, tenant=tenant, field="lines")
     invoice.number = next_document_number(tenant=tenant, series=invoice.series, year=on.year)
     item = ledger_item_post(
         tenant=tenant,

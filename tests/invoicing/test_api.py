@@ -387,6 +387,8 @@ def test_other_tenants_invoices_are_404_everywhere_and_unchanged(
     assert fields(foreign.json()) == {"customer_id"}
     assert erp.get(INVOICES).json()["results"] == []
     assert erp.get(CREDIT_MEMOS).json()["results"] == []
+    assert erp.get(DEBIT_MEMOS).json()["results"] == []
+    assert erp.get(INVOICES, {"customer_id": customer_b.pk}).json()["results"] == []
     assert {x["id"] for x in erp_b.get(INVOICES).json()["results"]} == {draft_b.pk, issued_b.pk}
     with tenant_context(tenant_b):
         assert Invoice.objects.get(pk=draft_b.pk).status == "draft"

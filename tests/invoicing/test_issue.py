@@ -228,3 +228,27 @@ def test_another_tenants_draft_cannot_be_issued(tenant_a, tenant_b, actor, custo
         invoice_issue(tenant=tenant_a, actor=actor, invoice=draft_b)
     with tenant_context(tenant_b):
         assert Invoice.objects.get(pk=draft_b.pk).status == "draft"
+
+
+def test_an_amount_too_large_in_base_currency_is_refused_before_numbering(
+    tenant_a, actor, customer_a
+):
+    from otc.fx.services import manual_rate_set
+    from tests.invoicing.factories import SYSTEM
+
+    with tenant_context(tenant_a):
+        manual_rate_set(
+            tenant=tenant_a,
+            actor=SYSTEM,
+            rate_date=JAN,
+            from_currency="KWD",
+            to_currency="EUR",
+            rate=D("3.0"),
+        )
+        lines = [line("1000000000", "50000", rate="0", category="Z")]
+        huge = draft_invoice(tenant_a, customer_a, lines, currency="KWD")
+        with pytest.raises(ValidationFailed) as caught:
+            invoice_issue(tenant=tenant_a, actor=actor, invoice=huge, issue_date=JAN)
+        assert "split it into smaller documents" in caught.value.errors["lines"][0]
+        assert Invoice.objects.get(pk=huge.pk).status == "draft"
+        assert not NumberSequence.objects.exists()

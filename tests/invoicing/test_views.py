@@ -265,6 +265,17 @@ def test_line_editor_adds_and_removes_rows_and_previews_totals(clerk, customer_a
     assert "2.984,53" in body or "2,984.53" in body
 
 
+def test_line_editor_ignores_another_tenants_invoice(clerk, tenant_b, customer_a, customer_b):
+    with tenant_context(tenant_b):
+        other = draft_invoice(tenant_b, customer_b, currency="JPY")
+    preview = clerk.post(
+        reverse("invoicing:line_preview"), line_data([PUMP], invoice_id=str(other.pk))
+    )
+    # Priced in tenant A's base currency, not in B's invoice's JPY.
+    assert preview.context["currency"] == "EUR"
+    assert preview.context["totals"].gross == D("2972.62")
+
+
 def test_line_preview_uses_the_chosen_currency(clerk, customer_a):
     preview = clerk.post(
         reverse("invoicing:line_preview"),
