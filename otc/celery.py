@@ -3,13 +3,12 @@ schedule lives in settings (CELERY_BEAT_SCHEDULE)."""
 
 from __future__ import annotations
 
-import os
-
 from celery import Celery
 from kombu import Queue
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "otc.settings.dev")
-
+# DJANGO_SETTINGS_MODULE comes from whoever starts the process (manage.py,
+# wsgi.py, the embedded launcher, docker-compose): setting a default here
+# would leak into every process that merely imports otc.
 app = Celery("otc", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("default"), Queue("reports"), Queue("email"))

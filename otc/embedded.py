@@ -857,10 +857,8 @@ def command_foreground(state_dir: Path, *, mode: str, command: Sequence[str]) ->
         if mode == "test":
             launcher.start_services(pg_dir="pg-test", throwaway=True)
             env = dict(launcher.env)
-            # Importing the otc package (as `-m otc.embedded` does) runs
-            # otc/celery.py, which defaults DJANGO_SETTINGS_MODULE to the dev
-            # settings in our own environment. A test run takes its settings
-            # from pyproject.toml (or pytest's --ds), never from that.
+            # A test run takes its settings from pyproject.toml (or pytest's
+            # --ds), never from a DJANGO_SETTINGS_MODULE left in the shell.
             env.pop("DJANGO_SETTINGS_MODULE", None)
         else:
             launcher.start_services(pg_dir="pg-run", throwaway=False)

@@ -36,6 +36,7 @@ def database_config(*, as_owner: bool) -> dict[str, Any]:
         config["USER"] = app_role_name()
         config["PASSWORD"] = app_role_password()
     config["OPTIONS"] = {
+        **config.get("OPTIONS", {}),  # keep what the URL says (sslmode=require, ...)
         "application_name": "otc-owner" if as_owner else "otc",
         # JIT compilation costs more than it saves on OTC's short OLTP and
         # reporting statements (half a second on a whole-book aging).

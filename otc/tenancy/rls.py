@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DatabaseError
 from django.db import connection as default_connection
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
@@ -117,17 +118,33 @@ class CreateApplicationRole(Operation):
 
 
 def ensure_application_role(connection: Any) -> None:
+    """Create the role (with its password) when it does not exist yet. An
+    existing role is left as it is: changing it would need CREATEROLE, which
+    a production owner role should not have."""
     role = app_role_name()
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-        if cursor.fetchone() is None:
-            cursor.execute(
-                f"CREATE ROLE {connection.ops.quote_name(role)} LOGIN NOSUPERUSER "
-                "NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
-            )
+        if cursor.fetchone() is not None:
+            return
         password = app_role_password()
-        if password:
-            cursor.execute(f"ALTER ROLE {connection.ops.quote_name(role)} PASSWORD %s", [password])
+        create = (
+            f"CREATE ROLE {connection.ops.quote_name(role)} LOGIN NOSUPERUSER "
+            "NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
+        )
+        # Parallel first migrations (test workers) may race to create it.
+        cursor.execute("SAVEPOINT otc_create_role")
+        try:
+            if password:
+                cursor.execute(f"{create} PASSWORD %s", [password])
+            else:
+                cursor.execute(create)
+        except DatabaseError:
+            cursor.execute("ROLLBACK TO SAVEPOINT otc_create_role")
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            if cursor.fetchone() is None:
+                raise
+        else:
+            cursor.execute("RELEASE SAVEPOINT otc_create_role")
 
 
 def grant_application_role(sender: Any = None, using: str = "default", **kwargs: Any) -> None:
