@@ -11,6 +11,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from invoicing.documents.labels import Labels
 from otc.fx.money import minor_units
 
 
@@ -66,6 +67,27 @@ def percent(rate: Decimal, locale: str) -> str:
         loc = Locale.parse(babel_locale(locale))
         pattern = loc.percent_formats[None].pattern.replace("0", "0." + "0" * decimals, 1)
     return format_percent(value / 100, format=pattern, locale=babel_locale(locale))
+
+
+def base_currency_total_text(
+    *,
+    base_amount: Decimal,
+    base_currency: str,
+    document_currency: str,
+    rate: Decimal,
+    rate_date: date,
+    locale: str,
+) -> str:
+    """The line a foreign-currency document prints under its totals, e.g.
+    "Total in EUR: €1,136.58 at 1 USD = 0.9212 EUR (Nov 20, 2026)"; the
+    value for ``InvoiceDocument.base_currency_total``."""
+    return Labels(locale)["base_total"].format(
+        currency=base_currency,
+        amount=money(base_amount, base_currency, locale),
+        document_currency=document_currency,
+        rate=format_decimal(rate, format="#,##0.######", locale=babel_locale(locale)),
+        date=short_date(rate_date, locale),
+    )
 
 
 def long_date(value: date, locale: str) -> str:

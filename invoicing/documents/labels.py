@@ -42,6 +42,8 @@ EN: Final = {
     "prepaid": "Already paid",
     "amount_due": "Amount due",
     "credit_total": "Total credit",
+    "base_total": "Total in {currency}: {amount} at 1 {document_currency} = {rate} {currency}"
+    " ({date})",
     "payment": "Payment",
     "payment_terms": "Terms",
     "early_payment_discount": "Early payment",
@@ -127,6 +129,8 @@ DE: Final = {
     "prepaid": "Bereits bezahlt",
     "amount_due": "Zu zahlen",
     "credit_total": "Gutschriftsbetrag",
+    "base_total": "Gesamtbetrag in {currency}: {amount} zum Kurs 1 {document_currency}"
+    " = {rate} {currency} ({date})",
     "payment": "Zahlung",
     "payment_terms": "Zahlungsbedingungen",
     "early_payment_discount": "Skonto",
@@ -207,6 +211,8 @@ FR: Final = {
     "prepaid": "Déjà payé",
     "amount_due": "Net à payer",
     "credit_total": "Montant de l'avoir",
+    "base_total": "Total en {currency} : {amount} au taux 1 {document_currency}"
+    " = {rate} {currency} ({date})",
     "payment": "Paiement",
     "payment_terms": "Conditions",
     "early_payment_discount": "Escompte",

@@ -143,3 +143,19 @@ def test_labels_fall_back_to_english():
     assert Labels("de").unit("ZZZ") == "ZZZ"
     assert "2006/112/EC" in Labels("en").legal_note(TaxCategory.REVERSE_CHARGE)
     assert Labels("de").legal_note(TaxCategory.STANDARD) == ""
+
+
+def test_base_currency_total_text():
+    kwargs = {
+        "base_amount": D("1136.58"),
+        "base_currency": "EUR",
+        "document_currency": "USD",
+        "rate": D("0.9212"),
+        "rate_date": date(2026, 11, 20),
+    }
+    assert fmt.base_currency_total_text(locale="en", **kwargs) == (
+        "Total in EUR: €1,136.58 at 1 USD = 0.9212 EUR (Nov 20, 2026)"
+    )
+    assert fmt.base_currency_total_text(locale="de", **kwargs) == (
+        "Gesamtbetrag in EUR: 1.136,58\xa0€ zum Kurs 1 USD = 0,9212 EUR (20.11.2026)"
+    )
