@@ -218,9 +218,15 @@ class LineForm(forms.Form):
         max_digits=18, decimal_places=PRICE_DECIMALS, error_messages={"required": "Enter a price."}
     )
     discount_percent = forms.DecimalField(
-        max_digits=5, decimal_places=2, required=False, min_value=0, max_value=Decimal("99.99")
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        min_value=0,
+        max_value=Decimal("99.99"),
+        label="Discount %",
     )
     tax_category = forms.ChoiceField(
+        label="Tax",
         choices=[
             (TaxCategory.STANDARD, "Standard"),
             (TaxCategory.ZERO, "Zero rated"),
@@ -236,6 +242,7 @@ class LineForm(forms.Form):
         decimal_places=2,
         min_value=0,
         max_value=Decimal("99.99"),
+        label="Tax rate %",
         error_messages={"required": "Enter the tax rate (0 for exempt lines)."},
     )
 
