@@ -3,6 +3,7 @@ manual rates, permissions, bad input, and tenant isolation."""
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from decimal import Decimal
 
@@ -190,3 +191,25 @@ def test_manual_rates_are_the_callers_tenants_only(hist_90d, api_client_for, ten
     assert response.status_code == 201
     with tenant_context(tenant_a):
         assert ManualExchangeRate.objects.get().rate == Decimal("0.5")
+
+
+def test_schema_describes_the_rate_answers(hist_90d, api_client_for, tenant_a, client):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    body = api_client_for(tenant_a).get(RATES, {"date": "2019-11-29"}).json()
+    assert set(body) == set(components["RatesResponse"]["properties"])
+    assert set(body["rates"][0]) == set(components["PublishedRate"]["properties"])
+    assert set(body["base_rates"][0]) == set(components["BaseRate"]["properties"])
+    created = api_client_for(tenant_a, role="owner").post(MANUAL, _manual()).json()
+    assert set(created) == set(components["ManualRateOutput"]["properties"])
+    bad_query = schema["paths"][RATES]["get"]["responses"]["400"]["content"]
+    assert bad_query[PROBLEM]["schema"]["$ref"].endswith("/Problem")
+    post = schema["paths"][MANUAL]["post"]
+    assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+
+
+def test_a_cursor_with_a_forged_position_is_a_404_not_a_500(api_client_for, tenant_a):
+    forged = base64.b64encode(b"p=not-a-date").decode()
+    response = api_client_for(tenant_a).get(MANUAL, {"cursor": forged})
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM

@@ -269,3 +269,53 @@ def test_unknown_ids_are_404(erp):
     assert erp.get(_balance(999999)).status_code == 404
     assert erp.get("/api/v1/customers/0123/aging/").status_code == 404
     assert erp.get("/api/v1/customers/9999999999999999999/balance/").status_code == 404
+
+
+# --- the schema says what the endpoints answer ------------------------------------------
+
+
+@pytest.fixture
+def schema(client):
+    return client.get("/api/v1/schema/?format=json").json()
+
+
+def _properties(schema, name):
+    return set(schema["components"]["schemas"][name]["properties"])
+
+
+def test_schema_describes_the_ledger_answers(foreign_book, erp, schema):
+    customer, _ = foreign_book
+    item = erp.get(ITEMS).json()["results"][0]
+    assert set(item) == _properties(schema, "OpenItem")
+    aging = erp.get(_aging(customer.pk), {"as_of": "2026-01-31"}).json()
+    assert set(aging) == _properties(schema, "Aging")
+    assert set(aging["buckets"][0]) == _properties(schema, "AgingBucket")
+    assert set(aging["items"][0]) == _properties(schema, "AgingItem")
+    balance = erp.get(_balance(customer.pk)).json()
+    assert set(balance) == _properties(schema, "Balance")
+    for path in ("/api/v1/open-items/", "/api/v1/customers/{customer_id}/aging/"):
+        bad_query = schema["paths"][path]["get"]["responses"]["400"]["content"]
+        assert bad_query[PROBLEM]["schema"]["$ref"].endswith("/Problem")
+    item_schema = schema["components"]["schemas"]["OpenItem"]["properties"]
+    assert item_schema["amount"]["type"] == "string"
+    assert item_schema["amount"]["format"] == "decimal"
+
+
+@pytest.mark.parametrize(
+    ("query", "position"),
+    [({}, "2026-01-01"), ({}, "99999999999999999999"), ({"updated_since": "2026-01-01"}, "abc")],
+)
+def test_a_cursor_with_a_forged_position_is_a_404_not_a_500(erp, query, position):
+    forged = base64.b64encode(f"p={position}".encode()).decode()
+    response = erp.get(ITEMS, {**query, "cursor": forged})
+    assert response.status_code == 404
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_a_genuine_cursor_of_the_delta_sync_still_works(foreign_book, erp):
+    first = erp.get(ITEMS, {"updated_since": "2026-01-01T00:00:00Z", "page_size": 4}).json()
+    second = erp.get(first["next"]).json()
+    assert len(first["results"]) == 4
+    first_ids = {row["id"] for row in first["results"]}
+    assert first_ids.isdisjoint(row["id"] for row in second["results"])
+    assert len(second["results"]) == 4
