@@ -3,6 +3,8 @@ not from the topic modules.
 
 Signatures other apps call:
 - ``invoice_issue(*, tenant, actor, invoice, issue_date=None) -> Invoice``
+- ``invoice_issue_many(*, tenant, actor, invoices, issue_date=None)`` for
+  billing runs (invoices and debit memos; all or nothing);
 - ``invoice_refresh_payment_status(*, tenant, invoice, actor=None) -> Invoice``
   after cash is applied to (or taken off) an invoice in the ledger;
 - ``credit_memo_create(*, tenant, actor, lines, related_invoice=None,
@@ -11,7 +13,11 @@ Signatures other apps call:
 
 from invoicing.services.bulk import BulkItem, BulkOutcome, invoice_bulk_create
 from invoicing.services.drafts import InvoiceFields, invoice_create_draft, invoice_update_draft
-from invoicing.services.issuing import invoice_issue, invoice_refresh_payment_status
+from invoicing.services.issuing import (
+    invoice_issue,
+    invoice_issue_many,
+    invoice_refresh_payment_status,
+)
 from invoicing.services.lines import MAX_LINES, LineInput
 from invoicing.services.memos import credit_memo_create, debit_memo_create, invoice_cancel
 from invoicing.services.transitions import TRANSITIONS, can_transition
@@ -30,6 +36,7 @@ __all__ = [
     "invoice_cancel",
     "invoice_create_draft",
     "invoice_issue",
+    "invoice_issue_many",
     "invoice_refresh_payment_status",
     "invoice_update_draft",
 ]

@@ -36,14 +36,14 @@ from invoicing.services.common import (
     tenant_today,
 )
 from invoicing.services.drafts import apply_terms, problems_before_issue
-from invoicing.services.numbering import next_document_number
+from invoicing.services.numbering import next_document_number, next_document_numbers
 from invoicing.services.transitions import _transition
 from invoicing.totals import compute_totals
-from otc.audit.services import Actor, audit_record
+from otc.audit.services import Actor, AuditEntry, audit_record, audit_record_many
 from otc.errors import ConflictError, ValidationFailed
 from otc.fx.selectors import RateUnavailableError, fx_rate
 from otc.ledger.models import ApplicationKind, ItemKind, OpenItem
-from otc.ledger.services import ledger_apply, ledger_item_post
+from otc.ledger.services import NewItem, ledger_apply, ledger_items_post_many
 from otc.tenancy.models import Tenant
 
 SOURCE_TYPE = "invoicing.invoice"
@@ -174,20 +174,20 @@ def check_base_fits(*, amount: Decimal, rate: Decimal, tenant: Tenant, field: st
         raise ValidationFailed("The amount is too large.", errors={field: [message]})
 
 
-def issue_locked(
+def _prepare_issue(
     *,
     tenant: Tenant,
-    actor: Actor,
     invoice: Invoice,
     related: Invoice | None,
+    lines: list[InvoiceLine],
     issue_date: date | None,
-    apply_to_related: bool = True,
-) -> Invoice:
-    """Issue a draft whose row (and its related document's) this transaction holds."""
+) -> date:
+    """Move a locked draft to issued in memory: date, totals re-priced from
+    the stored lines, terms; refuse with every problem named. Returns the
+    issue date."""
     _transition(invoice, InvoiceStatus.ISSUED)
     invoice.issue_date = issue_date or invoice.issue_date or tenant_today(tenant)
     invoice.related_invoice = related
-    lines = list(InvoiceLine.objects.for_tenant(tenant).filter(invoice=invoice))
     # Re-priced from the stored lines: the number on the document and in the
     # ledger is the rule applied to what is printed, never a stale total.
     totals = compute_totals(lines, currency=str(invoice.currency))
@@ -200,42 +200,41 @@ def issue_locked(
     errors = _issue_problems(tenant=tenant, invoice=invoice, related=related, lines=lines)
     if errors:
         raise ValidationFailed(f"{invoice} cannot be issued yet.", errors=errors)
-    on = invoice.issue_date
-    rate = _lock_rate(tenant=tenant, invoice=invoice, on=on)
-    check_base_fits(amount=invoice.gross_amount, rate=rate, tenant=tenant, field="lines")
-    invoice.number = next_document_number(tenant=tenant, series=invoice.series, year=on.year)
-    item = ledger_item_post(
-        tenant=tenant,
-        actor=actor,
+    return invoice.issue_date
+
+
+def _new_ledger_item(invoice: Invoice, *, rate: Decimal) -> NewItem:
+    assert invoice.issue_date is not None  # noqa: S101  (set by _prepare_issue)
+    return NewItem(
         customer=invoice.customer,
         kind=_LEDGER_KIND[InvoiceKind(invoice.kind)],
-        number=invoice.number,
+        number=invoice.number or "",
         currency=str(invoice.currency),
         amount=invoice.gross_amount,
-        document_date=on,
+        document_date=invoice.issue_date,
         due_date=invoice.due_date,
         source_type=SOURCE_TYPE,
         source_id=str(invoice.pk),
         rate=rate,
     )
+
+
+def _record_issue(*, tenant: Tenant, invoice: Invoice, item: OpenItem, rate: Decimal) -> AuditEntry:
+    """Tie the issued document to its ledger item; the audit event to write."""
+    now = timezone.now()
     invoice.open_item = item
     invoice.fx_rate = rate
     invoice.base_currency = str(tenant.base_currency)
     invoice.base_gross_amount = abs(item.base_amount)
-    invoice.issued_at = timezone.now()
-    invoice.save()
-    audit_record(
-        tenant=tenant,
-        actor=actor,
+    invoice.issued_at = now
+    invoice.updated_at = now
+    return AuditEntry(
         action="invoice.issued",
         instance=invoice,
         changes={
             "status": {"before": InvoiceStatus.DRAFT, "after": InvoiceStatus.ISSUED},
             "number": {"before": "", "after": invoice.number},
-            "gross_amount": {
-                "before": None,
-                "after": f"{invoice.gross_amount} {invoice.currency}",
-            },
+            "gross_amount": {"before": None, "after": f"{invoice.gross_amount} {invoice.currency}"},
             "fx_rate": {"before": None, "after": str(rate)},
             "base_gross_amount": {
                 "before": None,
@@ -243,9 +242,123 @@ def issue_locked(
             },
         },
     )
+
+
+def issue_locked(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    invoice: Invoice,
+    related: Invoice | None,
+    issue_date: date | None,
+    apply_to_related: bool = True,
+) -> Invoice:
+    """Issue a draft whose row (and its related document's) this transaction holds."""
+    lines = list(InvoiceLine.objects.for_tenant(tenant).filter(invoice=invoice))
+    on = _prepare_issue(
+        tenant=tenant, invoice=invoice, related=related, lines=lines, issue_date=issue_date
+    )
+    # A memo takes the rate of the document it corrects, so crediting an
+    # invoice takes off exactly the base amount it put on (no FX difference
+    # from a correction); a stand-alone document locks the rate of its date.
+    if related is not None and related.fx_rate is not None:
+        rate = related.fx_rate
+    else:
+        rate = _lock_rate(tenant=tenant, invoice=invoice, on=on)
+    check_base_fits(amount=invoice.gross_amount, rate=rate, tenant=tenant, field="lines")
+    invoice.number = next_document_number(tenant=tenant, series=invoice.series, year=on.year)
+    (item,) = ledger_items_post_many(
+        tenant=tenant, actor=actor, entries=[_new_ledger_item(invoice, rate=rate)]
+    )
+    entry = _record_issue(tenant=tenant, invoice=invoice, item=item, rate=rate)
+    invoice.save()
+    audit_record(
+        tenant=tenant, actor=actor, action=entry.action, instance=invoice, changes=entry.changes
+    )
     if invoice.kind == InvoiceKind.CREDIT_MEMO and related is not None and apply_to_related:
         apply_credit_memo(tenant=tenant, actor=actor, memo=invoice, target=related)
     return invoice
+
+
+_ISSUE_FIELDS = [
+    "status",
+    "issue_date",
+    "due_date",
+    "discount_date",
+    "discount_amount",
+    "net_amount",
+    "tax_amount",
+    "gross_amount",
+    "number",
+    "open_item",
+    "fx_rate",
+    "base_currency",
+    "base_gross_amount",
+    "issued_at",
+    "updated_at",
+]
+
+
+@transaction.atomic
+def invoice_issue_many(
+    *, tenant: Tenant, actor: Actor, invoices: list[Invoice], issue_date: date | None = None
+) -> list[Invoice]:
+    """Issue many drafts at once (month-end billing runs, ERP batches) with
+    the same rules as ``invoice_issue``, in one transaction and a few dozen
+    statements in all: numbers are drawn in blocks per series and year, the
+    ledger items posted in bulk. All or nothing: the first draft that cannot
+    be issued raises ValidationFailed naming it, and nothing is issued.
+
+    Invoices and debit memos without a related document only; credit memos
+    are applied to their invoice as they are issued, one by one
+    (``invoice_issue``)."""
+    ids = sorted({invoice.pk for invoice in invoices})
+    locked = lock_invoices(tenant=tenant, invoice_ids=ids)
+    lines_by_invoice: dict[int, list[InvoiceLine]] = {pk: [] for pk in ids}
+    for line in InvoiceLine.objects.for_tenant(tenant).filter(invoice_id__in=ids):
+        lines_by_invoice[line.invoice_id].append(line)
+
+    rates: dict[tuple[str, date], Decimal] = {}
+    blocks: dict[tuple[str, int], list[Invoice]] = {}
+    for pk in ids:
+        invoice = locked[pk]
+        if invoice.kind == InvoiceKind.CREDIT_MEMO or invoice.related_invoice_id is not None:
+            raise ValidationFailed(
+                f"{invoice} refers to another document: issue it on its own.",
+                errors={"invoices": [f"{invoice} must be issued on its own."]},
+            )
+        on = _prepare_issue(
+            tenant=tenant,
+            invoice=invoice,
+            related=None,
+            lines=lines_by_invoice[pk],
+            issue_date=issue_date,
+        )
+        key = (str(invoice.currency), on)
+        if key not in rates:
+            rates[key] = _lock_rate(tenant=tenant, invoice=invoice, on=on)
+        check_base_fits(amount=invoice.gross_amount, rate=rates[key], tenant=tenant, field="lines")
+        blocks.setdefault((invoice.series, on.year), []).append(invoice)
+
+    for (series, year), block in blocks.items():
+        numbers = next_document_numbers(tenant=tenant, series=series, year=year, count=len(block))
+        for invoice, number in zip(block, numbers, strict=True):
+            invoice.number = number
+
+    issued = [locked[pk] for pk in ids]
+    entries = [
+        _new_ledger_item(invoice, rate=rates[(str(invoice.currency), invoice.issue_date)])
+        for invoice in issued
+        if invoice.issue_date is not None
+    ]
+    items = ledger_items_post_many(tenant=tenant, actor=actor, entries=entries)
+    audit = [
+        _record_issue(tenant=tenant, invoice=invoice, item=item, rate=item.fx_rate)
+        for invoice, item in zip(issued, items, strict=True)
+    ]
+    Invoice.objects.for_tenant(tenant).bulk_update(issued, _ISSUE_FIELDS, batch_size=500)
+    audit_record_many(tenant=tenant, actor=actor, entries=audit)
+    return issued
 
 
 def _ledger_item(*, tenant: Tenant, invoice: Invoice) -> OpenItem:

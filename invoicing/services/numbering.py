@@ -26,20 +26,33 @@ def format_document_number(*, series: str, year: int, value: int) -> str:
 # One statement creates the year's counter on first use or moves it on, and
 # leaves the row locked (an upsert locks the row it updates) until the issuing
 # transaction ends: two issues of the same series can never read the same value.
+# Drawing `count` numbers at once moves the counter by `count` and returns the
+# first of the block, so a batch of a thousand costs one statement.
 _DRAW_SQL = """
 INSERT INTO invoicing_numbersequence AS seq (tenant_id, series, year, next_value)
-VALUES (%s, %s, %s, 2)
+VALUES (%s, %s, %s, 1 + %s)
 ON CONFLICT ON CONSTRAINT numbersequence_tenant_series_year_uniq
-DO UPDATE SET next_value = seq.next_value + 1
-RETURNING seq.next_value - 1
+DO UPDATE SET next_value = seq.next_value + EXCLUDED.next_value - 1
+RETURNING seq.next_value - %s
 """
 
 
-def next_document_number(*, tenant: Tenant, series: str, year: int) -> str:
+def next_document_numbers(*, tenant: Tenant, series: str, year: int, count: int) -> list[str]:
+    """`count` consecutive numbers of one series and year, in order."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("Draw document numbers inside the issuing transaction.")
+    if count < 1:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(_DRAW_SQL, [tenant.pk, series, year])
+        cursor.execute(_DRAW_SQL, [tenant.pk, series, year, count, count])
         row = cursor.fetchone()
-    return format_document_number(series=series, year=year, value=int(row[0]))
+    first = int(row[0])
+    return [
+        format_document_number(series=series, year=year, value=value)
+        for value in range(first, first + count)
+    ]
+
+
+def next_document_number(*, tenant: Tenant, series: str, year: int) -> str:
+    return next_document_numbers(tenant=tenant, series=series, year=year, count=1)[0]

@@ -120,7 +120,7 @@ def test_a_failure_after_the_number_was_drawn_rolls_it_back(
 
     with tenant_context(tenant_a):
         draft = draft_invoice(tenant_a, customer_a)
-        monkeypatch.setattr(issuing, "ledger_item_post", broken_post)
+        monkeypatch.setattr(issuing, "ledger_items_post_many", broken_post)
         with pytest.raises(RuntimeError):
             invoice_issue(tenant=tenant_a, actor=actor, invoice=draft, issue_date=JAN)
         monkeypatch.undo()

@@ -66,7 +66,10 @@ def test_usd_invoice_partial_payment_credit_memo_paid(tenant_a, actor, customer_
         owed = OpenItem.objects.get(pk=invoice.open_item_id)
         assert (owed.open_amount, owed.open_base_amount) == (D("690.00"), D("621.00"))
 
-        # Credit memo USD 100.00 + 19 % = 119.00 on 5 Feb, at its own rate 0.85.
+        # Credit memo USD 100.00 + 19 % = 119.00 on 5 Feb. It corrects the
+        # January invoice, so it takes that invoice's rate 0.90 (not 0.85 of
+        # its own date): it takes off exactly the EUR 107.10 the invoice put
+        # on, and a correction realises no FX difference.
         memo = credit_memo_create(
             tenant=tenant_a,
             actor=actor,
@@ -76,16 +79,16 @@ def test_usd_invoice_partial_payment_credit_memo_paid(tenant_a, actor, customer_
         )
         assert (memo.gross_amount, memo.fx_rate, memo.base_gross_amount) == (
             D("119.00"),
-            D("0.85"),
-            D("101.15"),
+            D("0.9"),
+            D("107.10"),
         )
         memo_use = Application.objects.get(credit_item_id=memo.open_item_id)
         assert (memo_use.amount, memo_use.debit_base_amount, memo_use.credit_base_amount) == (
             D("119.00"),
             D("107.10"),
-            D("101.15"),
+            D("107.10"),
         )
-        assert memo_use.fx_gain_base == D("-5.95")
+        assert memo_use.fx_gain_base == D("0.00")
         invoice.refresh_from_db()
         assert invoice.status == "partially_paid"
         owed.refresh_from_db()
@@ -109,14 +112,15 @@ def test_usd_invoice_partial_payment_credit_memo_paid(tenant_a, actor, customer_
         memo.refresh_from_db()
         assert memo.status == "paid"
 
-        # Realised loss = what was booked at 0.90 minus what came in at 0.85.
+        # Realised loss on the cash only: USD 1,071.00 paid at 0.85 (EUR
+        # 910.35) for what was booked at 0.90 (EUR 963.90).
         losses = sum(
             Application.objects.filter(debit_item_id=owed.pk).values_list(
                 "fx_gain_base", flat=True
             ),
             D(0),
         )
-        assert losses == D("-59.50") == D("1011.50") - D("1071.00")
+        assert losses == D("-53.55") == D("910.35") - D("963.90")
         balance = customer_balance(tenant=tenant_a, customer=customer_a)
     assert balance.by_currency == {}
     assert balance.base == D(0)

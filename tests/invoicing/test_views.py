@@ -138,7 +138,7 @@ def test_detail_shows_lines_tax_amounts_applications_and_history(
         D("119.00"),
         D("107.10"),
     )
-    assert application.fx_gain_base == D("-5.95")
+    assert application.fx_gain_base == D("0.00")  # a memo takes its invoice's rate
     assert "invoice.issued" in page
     assert response.context["can_credit"] is True
     assert response.context["can_cancel"] is False  # partly credited: finish with a memo
