@@ -300,11 +300,13 @@ _ISSUE_COLUMNS = (
 # One UPDATE per row sent as a pipelined batch (psycopg executemany):
 # Django's bulk_update builds a CASE per column and row, which costs more
 # Python time than issuing itself at a thousand rows.
-_SAVE_ISSUED_SQL = (
-    "UPDATE invoicing_invoice SET "
-    + ", ".join(f"{column} = %s" for column in _ISSUE_COLUMNS)
-    + " WHERE id = %s AND tenant_id = %s"
-)
+_SAVE_ISSUED_SQL = """
+UPDATE invoicing_invoice SET
+    status = %s, issue_date = %s, due_date = %s, discount_date = %s, discount_amount = %s,
+    net_amount = %s, tax_amount = %s, gross_amount = %s, number = %s, open_item_id = %s,
+    fx_rate = %s, base_currency = %s, base_gross_amount = %s, issued_at = %s, updated_at = %s
+WHERE id = %s AND tenant_id = %s
+"""
 
 
 def _save_issued(*, tenant: Tenant, invoices: list[Invoice]) -> None:
