@@ -128,3 +128,18 @@ def test_crash_is_a_500_problem_without_internals(tenant_a, api_client_for):
     assert body["instance"] == "/api/v1/test/crash/"
     with tenant_context(tenant_a):
         assert not AuditEvent.objects.filter(action="test.before_crash").exists()
+
+
+@pytest.mark.parametrize("position", ["abc", "2026-01-01", "99999999999999999999", "1' OR 1=1"])
+def test_forged_cursor_is_404_not_500(api_client_for, tenant_a, position):
+    import base64
+    from urllib.parse import urlencode
+
+    client = api_client_for(tenant_a, role="owner")
+    forged = base64.b64encode(urlencode({"p": position}).encode()).decode()
+    first = client.get("/api/v1/customers/")
+    assert first.status_code == 200  # the route exists: a 404 below is the cursor's
+    response = client.get(f"/api/v1/customers/?cursor={forged}")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "cursor" in response.json()["detail"].lower()
