@@ -49,6 +49,13 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
         (_LinkSpec("Invoices", "invoicing:list", Perm.INVOICES_VIEW),),
     ),
     (
+        "Finance",
+        (
+            _LinkSpec("Exchange rates", "fx:rates", Perm.REPORTS_VIEW),
+            _LinkSpec("FX revaluation", "fx:revaluation", Perm.REPORTS_VIEW),
+        ),
+    ),
+    (
         "Administration",
         (
             _LinkSpec("Tenant settings", "web:tenant_settings", Perm.TENANT_SETTINGS),
