@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django_countries.fields import CountryField
 from djmoney.models.fields import CurrencyField
 
 from otc.tenancy.managers import TenantManager
@@ -25,6 +26,21 @@ class Tenant(models.Model):
     primary_colour = models.CharField(max_length=7, default="#1f4e79", validators=[hex_colour])
     accent_colour = models.CharField(max_length=7, default="#f2a900", validators=[hex_colour])
     logo = models.FileField(upload_to="tenant-logos/", blank=True)
+    # The seller on invoices and e-invoices (EN 16931 BG-4). All optional:
+    # a tenant fills them in before its first invoice goes out; documents
+    # fall back to the locale's country when `country` is empty. VAT id,
+    # IBAN and BIC are stored compact (DE136695976, DE89370400440532013000),
+    # as python-stdnum validates them in the settings form.
+    country = CountryField(blank=True)
+    vat_id = models.CharField(max_length=20, blank=True)
+    tax_number = models.CharField(max_length=40, blank=True)
+    registration = models.CharField(max_length=200, blank=True)
+    iban = models.CharField(max_length=34, blank=True)
+    bic = models.CharField(max_length=11, blank=True)
+    bank_name = models.CharField(max_length=120, blank=True)
+    billing_email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    website = models.CharField(max_length=200, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

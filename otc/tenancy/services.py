@@ -58,6 +58,19 @@ def validate_regional(*, base_currency: str, timezone: str, locale: str) -> None
         raise ValidationError(errors)
 
 
+# What invoices and e-invoices say about the tenant as the seller.
+SELLER_FIELDS = [
+    "country",
+    "vat_id",
+    "tax_number",
+    "registration",
+    "iban",
+    "bic",
+    "bank_name",
+    "billing_email",
+    "phone",
+    "website",
+]
 SETTINGS_FIELDS = [
     "name",
     "legal_name",
@@ -67,6 +80,7 @@ SETTINGS_FIELDS = [
     "locale",
     "primary_colour",
     "accent_colour",
+    *SELLER_FIELDS,
 ]
 MEMBERSHIP_FIELDS = ["role", "approval_limit", "is_active"]
 
@@ -81,6 +95,17 @@ class TenantSettings:
     locale: str
     primary_colour: str
     accent_colour: str
+    # Seller details for documents; the settings form validates them.
+    country: str = ""
+    vat_id: str = ""
+    tax_number: str = ""
+    registration: str = ""
+    iban: str = ""
+    bic: str = ""
+    bank_name: str = ""
+    billing_email: str = ""
+    phone: str = ""
+    website: str = ""
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
@@ -18,7 +19,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import RegexValidator
+from django_countries import countries
 from PIL import Image, UnidentifiedImageError
+from stdnum import bic, iban, vatin
+from stdnum import exceptions as stdnum_errors
 
 from otc.tenancy.roles import INTERACTIVE_ROLES, Role
 from otc.tenancy.services import TenantSettings
@@ -29,6 +33,8 @@ _SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
 # Elements that run code or pull in other documents when an SVG renders.
 _SVG_FORBIDDEN_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler"}
 
+# Country code, two check digits, then the national account number.
+_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{8,30}$")
 _hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour like #1f4e79.")
 
 # The locales finance teams we know of work in; a tenant created with another
@@ -171,13 +177,103 @@ class TenantSettingsForm(forms.Form):
         help_text="PNG, JPEG or SVG, at most 1 MB. Square logos look best.",
     )
     remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+    # --- the seller on invoices -------------------------------------------------
+    country = forms.ChoiceField(
+        label="Country",
+        required=False,
+        help_text="Where the company is registered; printed on invoices. Empty: the "
+        "country of the number format.",
+    )
+    vat_id = forms.CharField(
+        label="VAT ID",
+        max_length=24,
+        required=False,
+        help_text="With its country prefix, e.g. DE136695976. E-invoices and reverse-charge "
+        "invoices need it.",
+    )
+    tax_number = forms.CharField(
+        label="Tax number",
+        max_length=40,
+        required=False,
+        help_text="The national tax number, where invoices must show it (e.g. a German "
+        "Steuernummer).",
+    )
+    registration = forms.CharField(
+        label="Trade register entry",
+        max_length=200,
+        required=False,
+        help_text="E.g. Amtsgericht Hamburg, HRB 123456.",
+    )
+    iban = forms.CharField(
+        label="IBAN",
+        max_length=42,
+        required=False,
+        help_text="The account customers pay into; invoices print it with a payment QR code.",
+    )
+    bic = forms.CharField(label="BIC", max_length=14, required=False)
+    bank_name = forms.CharField(label="Bank", max_length=120, required=False)
+    billing_email = forms.EmailField(
+        label="Billing e-mail",
+        required=False,
+        help_text="Printed on invoices; customers' replies to invoice e-mails go here.",
+    )
+    phone = forms.CharField(label="Phone", max_length=40, required=False)
+    website = forms.CharField(label="Website", max_length=200, required=False)
 
     def __init__(self, *args: Any, current_locale: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["base_currency"].choices = currency_choices()  # type: ignore[attr-defined]
         self.fields["timezone"].choices = timezone_choices()  # type: ignore[attr-defined]
         self.fields["locale"].choices = locale_choices(current_locale)  # type: ignore[attr-defined]
+        self.fields["country"].choices = [("", "—"), *countries]  # type: ignore[attr-defined]
         self.logo_extension = ""
+
+    def clean_vat_id(self) -> str:
+        value: str = self.cleaned_data.get("vat_id", "").strip()
+        if not value:
+            return ""
+        try:
+            return str(vatin.validate(value))
+        except stdnum_errors.InvalidChecksum:
+            raise ValidationError(
+                "This VAT ID fails its check digit: compare it digit by digit with your "
+                "registration."
+            ) from None
+        except stdnum_errors.ValidationError:
+            raise ValidationError(
+                "This is not a VAT ID we recognise: write it with its country prefix, "
+                "e.g. DE136695976 or FR40303265045."
+            ) from None
+
+    def clean_iban(self) -> str:
+        value: str = self.cleaned_data.get("iban", "").strip()
+        if not value:
+            return ""
+        try:
+            if not _IBAN_SHAPE.match(iban.compact(value)):
+                raise stdnum_errors.InvalidFormat()
+            return str(iban.validate(value))
+        except stdnum_errors.InvalidChecksum:
+            raise ValidationError(
+                "This IBAN fails its check digits, so it has a typo: compare it with your "
+                "bank statement."
+            ) from None
+        except stdnum_errors.ValidationError:
+            raise ValidationError(
+                "This is not an IBAN: it starts with a country code and two check digits, "
+                "e.g. DE89 3704 0044 0532 0130 00."
+            ) from None
+
+    def clean_bic(self) -> str:
+        value: str = self.cleaned_data.get("bic", "").strip()
+        if not value:
+            return ""
+        try:
+            return str(bic.validate(value))
+        except stdnum_errors.ValidationError:
+            raise ValidationError(
+                "This is not a BIC: 8 or 11 letters and digits, e.g. COBADEFFXXX."
+            ) from None
 
     def clean_logo(self) -> UploadedFile | None:
         logo: UploadedFile | None = self.cleaned_data.get("logo")
@@ -216,6 +312,16 @@ class TenantSettingsForm(forms.Form):
             locale=data["locale"],
             primary_colour=data["primary_colour"].lower(),
             accent_colour=data["accent_colour"].lower(),
+            country=data["country"],
+            vat_id=data["vat_id"],
+            tax_number=data["tax_number"].strip(),
+            registration=data["registration"].strip(),
+            iban=data["iban"],
+            bic=data["bic"],
+            bank_name=data["bank_name"].strip(),
+            billing_email=data["billing_email"],
+            phone=data["phone"].strip(),
+            website=data["website"].strip(),
         )
 
 
