@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from djmoney.models.fields import CurrencyField
@@ -276,3 +277,94 @@ class NumberSequence(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.series}-{self.year}: next {self.next_value}"
+
+
+# --- documents and delivery ---------------------------------------------------------
+
+
+class DocumentFileKind(models.TextChoices):
+    PDF = "pdf", "PDF (Factur-X, PDF/A-3)"
+    UBL = "ubl", "UBL 2.1 XML (Peppol BIS 3)"
+
+
+class InvoiceDocumentFile(TenantOwnedModel):
+    """A rendered document of an issued invoice, kept in Django's default
+    storage (local files, or S3 through django-storages): the Factur-X PDF
+    with its CII XML embedded, and the UBL XML.
+
+    One row per invoice and kind: the current version. ``source_hash``
+    fingerprints the ``InvoiceDocument`` it was rendered from, so rendering
+    again from unchanged data replaces nothing; after a correction of master
+    data (the tenant's IBAN, the customer's address) it is replaced."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="document_files")
+    kind = models.CharField(max_length=8, choices=DocumentFileKind.choices)
+    file = models.FileField(upload_to="invoice-documents/", max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    source_hash = models.CharField(max_length=64)
+    generated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["invoice", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "invoice", "kind"], name="invoicedocfile_one_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of invoice #{self.invoice_id}"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class InvoiceDelivery(TenantOwnedModel):
+    """One e-mail of an invoice document to the customer: whom, what, and
+    what became of it. The worker moves a row queued -> sending with a
+    compare-and-set before it talks to the mail server, so a retried or
+    duplicated task never sends a message twice."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="deliveries")
+    recipients = ArrayField(models.EmailField(), default=list)
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    # The attached PDF as it left (sha256 of the stored file).
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    message_id = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failure_reason = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="sent") | (Q(sent_at__isnull=False) & ~Q(message_id="")),
+                name="invoicedelivery_sent_has_message",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "invoice"], name="invoicedelivery_invoice_idx"),
+            models.Index(
+                fields=["tenant", "status", "created_at"], name="invoicedelivery_status_idx"
+            ),
+            models.Index(fields=["tenant", "created_at"], name="invoicedelivery_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery #{self.pk} of invoice #{self.invoice_id} ({self.status})"

@@ -8,10 +8,30 @@ Signatures other apps call:
 - ``invoice_refresh_payment_status(*, tenant, invoice, actor=None) -> Invoice``
   after cash is applied to (or taken off) an invoice in the ledger;
 - ``credit_memo_create(*, tenant, actor, lines, related_invoice=None,
-  customer=None, issue=True, ...) -> Invoice``.
+  customer=None, issue=True, ...) -> Invoice``;
+- ``invoice_send(*, tenant, actor, invoice, recipients=None) -> InvoiceDelivery``
+  e-mails the PDF to the customer's AP contacts (or the addresses given);
+- ``invoice_documents_generate(*, tenant, invoice)`` renders and stores the
+  PDF and UBL of an issued document (idempotent; issuing enqueues it).
 """
 
 from invoicing.services.bulk import BulkItem, BulkOutcome, invoice_bulk_create
+from invoicing.services.delivery import (
+    NoApContact,
+    ap_recipients,
+    check_sendable,
+    delivery_attempt,
+    invoice_send,
+)
+from invoicing.services.document_files import (
+    DocumentIncomplete,
+    DocumentUnavailable,
+    StoredDocuments,
+    document_problems,
+    invoice_documents_enqueue,
+    invoice_documents_generate,
+    invoice_preview_pdf,
+)
 from invoicing.services.drafts import InvoiceFields, invoice_create_draft, invoice_update_draft
 from invoicing.services.issuing import (
     invoice_issue,
@@ -27,16 +47,28 @@ __all__ = [
     "TRANSITIONS",
     "BulkItem",
     "BulkOutcome",
+    "DocumentIncomplete",
+    "DocumentUnavailable",
     "InvoiceFields",
     "LineInput",
+    "NoApContact",
+    "StoredDocuments",
+    "ap_recipients",
     "can_transition",
+    "check_sendable",
     "credit_memo_create",
     "debit_memo_create",
+    "delivery_attempt",
+    "document_problems",
     "invoice_bulk_create",
     "invoice_cancel",
     "invoice_create_draft",
+    "invoice_documents_enqueue",
+    "invoice_documents_generate",
     "invoice_issue",
     "invoice_issue_many",
+    "invoice_preview_pdf",
     "invoice_refresh_payment_status",
+    "invoice_send",
     "invoice_update_draft",
 ]

@@ -9,7 +9,10 @@ deadlocking.
 Issuing is one transaction: the number is drawn from the locked sequence
 row, the rate is locked, the ledger item posted, the document saved and
 audited. Any failure rolls all of it back, the number included, so there is
-never a gap in the numbering and never a half-issued document.
+never a gap in the numbering and never a half-issued document. Once it
+commits, the worker renders and stores the PDF and UBL of what was issued
+(``invoice_documents_enqueue``, called explicitly here; nothing is rendered
+inside the transaction).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from invoicing.services.common import (
     lock_invoices,
     tenant_today,
 )
+from invoicing.services.document_files import invoice_documents_enqueue
 from invoicing.services.drafts import apply_terms, problems_before_issue
 from invoicing.services.numbering import next_document_number, next_document_numbers
 from invoicing.services.transitions import _transition
@@ -275,6 +279,7 @@ def issue_locked(
     audit_record(
         tenant=tenant, actor=actor, action=entry.action, instance=invoice, changes=entry.changes
     )
+    invoice_documents_enqueue(tenant=tenant, invoice_ids=[invoice.pk])
     if invoice.kind == InvoiceKind.CREDIT_MEMO and related is not None and apply_to_related:
         apply_credit_memo(tenant=tenant, actor=actor, memo=invoice, target=related)
     return invoice
@@ -377,6 +382,7 @@ def invoice_issue_many(
     ]
     _save_issued(tenant=tenant, invoices=issued)
     audit_record_many(tenant=tenant, actor=actor, entries=audit)
+    invoice_documents_enqueue(tenant=tenant, invoice_ids=ids)
     return issued
 
 
