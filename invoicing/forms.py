@@ -13,6 +13,7 @@ from moneyed import CURRENCIES
 from invoicing.models import (
     PRICE_DECIMALS,
     QUANTITY_DECIMALS,
+    DeliveryStatus,
     InvoiceKind,
     InvoiceStatus,
     TaxCategory,
@@ -369,3 +370,54 @@ class ImportForm(forms.Form):
             raise forms.ValidationError("The file is larger than 10 MB: split it.")
         content: bytes = upload.read()
         return content
+
+
+class SendForm(forms.Form):
+    """Whom to e-mail the invoice to: the AP contacts (ticked) and more."""
+
+    recipients = forms.MultipleChoiceField(
+        label="AP contacts",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other = forms.CharField(
+        label="More recipients",
+        required=False,
+        max_length=1000,
+        help_text="E-mail addresses separated by commas, e.g. a buyer who asked for a copy.",
+    )
+
+    def __init__(self, *args: Any, ap_addresses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["recipients"]
+        field.choices = [(address, address) for address in ap_addresses]  # type: ignore[attr-defined]
+        field.initial = list(ap_addresses)
+        self._recipients: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        extra = [part.strip() for part in cleaned.get("other", "").replace(";", ",").split(",")]
+        chosen = [*cleaned.get("recipients", []), *(part for part in extra if part)]
+        if not chosen and not self.errors:
+            raise forms.ValidationError(
+                "Choose at least one recipient: tick an AP contact or enter an address."
+            )
+        self._recipients = chosen
+        return cleaned
+
+    def chosen_recipients(self) -> list[str]:
+        return self._recipients
+
+
+class DeliveryFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "All"), *DeliveryStatus.choices],
+    )
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "Number, customer or e-mail"}),
+    )

@@ -10,7 +10,14 @@ from decimal import Decimal
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoicing.models import (
+    Invoice,
+    InvoiceDelivery,
+    InvoiceDocumentFile,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+)
 from invoicing.services.common import tenant_today
 from invoicing.totals import TaxGroup, tax_summary
 from otc.audit.models import AuditEvent
@@ -238,3 +245,58 @@ def invoice_currencies(*, tenant: Tenant) -> list[str]:
         .values_list("currency", flat=True)
         .distinct()
     )
+
+
+# --- documents and deliveries ---------------------------------------------------------
+
+
+def invoice_document_files(*, tenant: Tenant, invoice: Invoice) -> dict[str, InvoiceDocumentFile]:
+    """The stored documents of an invoice by kind ("pdf", "ubl")."""
+    return {
+        row.kind: row
+        for row in InvoiceDocumentFile.objects.for_tenant(tenant).filter(invoice=invoice)
+    }
+
+
+def invoice_deliveries(*, tenant: Tenant, invoice: Invoice) -> list[InvoiceDelivery]:
+    """The e-mails of this document, newest first."""
+    return list(
+        InvoiceDelivery.objects.for_tenant(tenant)
+        .filter(invoice=invoice)
+        .select_related("requested_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def delivery_list(
+    *, tenant: Tenant, invoice: Invoice | None = None, status: str = "", q: str = ""
+) -> QuerySet[InvoiceDelivery]:
+    """Every delivery of the tenant (the outbox) or of one invoice, optionally
+    of one status or matching a document number, customer or recipient.
+    Unordered: callers sort (lists, cursors)."""
+    deliveries = InvoiceDelivery.objects.for_tenant(tenant).select_related(
+        "invoice", "invoice__customer"
+    )
+    if invoice is not None:
+        deliveries = deliveries.filter(invoice=invoice)
+    if status:
+        deliveries = deliveries.filter(status=status)
+    q = q.strip()
+    if q:
+        deliveries = deliveries.filter(
+            Q(invoice__number__icontains=q)
+            | Q(invoice__customer__legal_name__icontains=q)
+            | Q(invoice__customer__number__iexact=q)
+            | Q(recipients__icontains=q)
+        )
+    return deliveries
+
+
+def delivery_status_counts(*, tenant: Tenant) -> dict[str, int]:
+    rows = (
+        InvoiceDelivery.objects.for_tenant(tenant)
+        .order_by()
+        .values("status")
+        .annotate(count=Count("pk"))
+    )
+    return {row["status"]: row["count"] for row in rows}

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from invoicing import selectors, services
+from invoicing import document_views, selectors, services
 from invoicing.forms import (
     CancelForm,
     CreditMemoForm,
@@ -464,6 +464,8 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "can_credit": can_edit and creditable and credited < invoice.gross_amount,
             "can_view_audit": can(request, Perm.AUDIT_VIEW),
+            **document_views.documents_context(request, invoice),
+            **document_views.deliveries_context(request, invoice),
         },
     )
 

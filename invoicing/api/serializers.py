@@ -24,6 +24,7 @@ from invoicing.models import (
     PRICE_DIGITS,
     QUANTITY_DECIMALS,
     QUANTITY_DIGITS,
+    DeliveryStatus,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -612,3 +613,50 @@ class BulkSummarySerializer(serializers.Serializer):
 class BulkOutputSerializer(serializers.Serializer):
     summary = BulkSummarySerializer()
     results = BulkResultSerializer(many=True)
+
+
+# --- documents and delivery -----------------------------------------------------------
+
+
+class DocumentFormatSerializer(StrictInputSerializer):
+    format = serializers.ChoiceField(
+        choices=[
+            ("facturx", "Factur-X / ZUGFeRD CII XML (EN 16931), as embedded in the PDF"),
+            ("ubl", "UBL 2.1 XML in the Peppol BIS Billing 3.0 shape"),
+        ],
+        default="facturx",
+        help_text="`facturx` (default): the CII XML embedded in the PDF; `ubl`: UBL 2.1.",
+    )
+
+
+class SendInputSerializer(StrictInputSerializer):
+    recipients = serializers.ListField(
+        child=serializers.EmailField(max_length=254),
+        required=False,
+        allow_empty=True,
+        max_length=20,
+        help_text="E-mail addresses. Default (absent or empty): the customer's AP contacts.",
+    )
+
+
+class DeliveryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    invoice_id = serializers.IntegerField()
+    status = serializers.ChoiceField(
+        choices=DeliveryStatus.choices,
+        help_text="queued (waiting, or waiting for a retry after `next_attempt_at`), sending "
+        "(handed to the mail server), sent, failed (see `failure_reason`).",
+    )
+    recipients = serializers.ListField(child=serializers.EmailField())
+    subject = serializers.CharField(help_text="Empty until sent.")
+    attempts = serializers.IntegerField()
+    failure_reason = serializers.CharField(
+        help_text="Why the last attempt failed; empty once sent."
+    )
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    message_id = serializers.CharField(help_text="The Message-ID of the e-mail; empty until sent.")
+    document_sha256 = serializers.CharField(
+        help_text="SHA-256 of the PDF that was attached; empty until sent."
+    )
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)

@@ -17,6 +17,7 @@ Signatures other apps call:
 
 from invoicing.services.bulk import BulkItem, BulkOutcome, invoice_bulk_create
 from invoicing.services.delivery import (
+    SENDABLE_STATUSES,
     NoApContact,
     ap_recipients,
     check_sendable,
@@ -27,7 +28,9 @@ from invoicing.services.document_files import (
     DocumentIncomplete,
     DocumentUnavailable,
     StoredDocuments,
+    document_filename,
     document_problems,
+    facturx_xml_of,
     invoice_documents_enqueue,
     invoice_documents_generate,
     invoice_preview_pdf,
@@ -44,6 +47,7 @@ from invoicing.services.transitions import TRANSITIONS, can_transition
 
 __all__ = [
     "MAX_LINES",
+    "SENDABLE_STATUSES",
     "TRANSITIONS",
     "BulkItem",
     "BulkOutcome",
@@ -59,7 +63,9 @@ __all__ = [
     "credit_memo_create",
     "debit_memo_create",
     "delivery_attempt",
+    "document_filename",
     "document_problems",
+    "facturx_xml_of",
     "invoice_bulk_create",
     "invoice_cancel",
     "invoice_create_draft",

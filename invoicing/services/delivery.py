@@ -35,7 +35,6 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
 from invoicing.documents import formatting as fmt
 from invoicing.documents.labels import Labels
@@ -51,6 +50,7 @@ from invoicing.services.common import check_same_tenant
 from invoicing.services.document_files import (
     DocumentIncomplete,
     DocumentUnavailable,
+    document_filename,
     invoice_document_checked,
     invoice_documents_generate,
 )
@@ -63,7 +63,9 @@ from otc.tenancy.models import Tenant
 MAX_ATTEMPTS = 5
 MAX_RECIPIENTS = 20
 _FIRST_RETRY_SECONDS = 60
-_SENDABLE = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID})
+SENDABLE_STATUSES = frozenset(
+    {InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID}
+)
 _MAIL_ACTOR = Actor.system("mail")
 
 
@@ -122,7 +124,7 @@ def check_sendable(*, tenant: Tenant, invoice: Invoice) -> None:
     check_same_tenant(invoice, tenant, what="invoice")
     if invoice.is_draft:
         raise ConflictError(f"{invoice} is a draft: issue it before sending it.", code="not_issued")
-    if invoice.status not in _SENDABLE:
+    if invoice.status not in SENDABLE_STATUSES:
         raise ConflictError(
             f"{invoice} is {invoice.status_label.lower()}: only issued documents are sent.",
             code="not_sendable",
@@ -255,7 +257,7 @@ def _message(*, tenant: Tenant, delivery: InvoiceDelivery, pdf: bytes) -> EmailM
     message.extra_headers["Message-ID"] = make_msgid(
         idstring=f"invoice-{invoice.pk}-delivery-{delivery.pk}", domain=domain
     )
-    filename = get_valid_filename(f"{invoice.number}.pdf") or "invoice.pdf"
+    filename = f"{document_filename(invoice)}.pdf"
     message.attach(filename, pdf, "application/pdf")
     return message
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from hashlib import sha256
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -135,8 +136,19 @@ def _stored(*, tenant: Tenant, invoice: Invoice) -> dict[str, InvoiceDocumentFil
     }
 
 
+def document_filename(invoice: Invoice) -> str:
+    """The invoice number as a file name (INV-2026-000123); drafts and
+    numbers with nothing usable get "draft-<id>" / "invoice-<id>"."""
+    if not invoice.number:
+        return f"draft-{invoice.pk}"
+    try:
+        return get_valid_filename(invoice.number)
+    except SuspiciousFileOperation:
+        return f"invoice-{invoice.pk}"
+
+
 def _storage_name(*, tenant: Tenant, invoice: Invoice, kind: str, digest: str) -> str:
-    number = get_valid_filename(invoice.number) or f"invoice-{invoice.pk}"
+    number = document_filename(invoice)
     return (
         f"{STORAGE_PREFIX}/{tenant.pk}/{invoice.pk}/"
         f"{number}{_SUFFIXES[DocumentFileKind(kind)]}-{digest[:12]}"
@@ -218,6 +230,14 @@ def _delete_files(names: Iterable[str]) -> None:
             default_storage.delete(name)
         except OSError:
             logger.warning("Could not delete the replaced document file %s", name)
+
+
+def facturx_xml_of(*, pdf: bytes) -> bytes:
+    """The Factur-X XML embedded in a stored PDF: served as it was sent."""
+    from facturx import get_facturx_xml_from_pdf
+
+    _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
+    return bytes(xml)
 
 
 def invoice_documents_enqueue(*, tenant: Tenant, invoice_ids: list[int]) -> None:

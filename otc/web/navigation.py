@@ -46,7 +46,10 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
     ),
     (
         "Billing",
-        (_LinkSpec("Invoices", "invoicing:list", Perm.INVOICES_VIEW),),
+        (
+            _LinkSpec("Invoices", "invoicing:list", Perm.INVOICES_VIEW),
+            _LinkSpec("Outbox", "invoicing:outbox", Perm.INVOICES_VIEW),
+        ),
     ),
     (
         "Finance",
