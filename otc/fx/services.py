@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -10,7 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from otc.audit.services import Actor, audit_record
+from otc.audit.services import Actor, AuditEntry, audit_record, audit_record_many
 from otc.errors import ValidationFailed
 from otc.fx.ecb import EcbFeedError, EcbRate, parse_ecb_feed
 from otc.fx.models import (
@@ -202,3 +203,98 @@ def manual_rate_set(
             },
         )
     return manual
+
+
+@dataclass(frozen=True)
+class ManualRateInput:
+    """One manual rate of a batch: 1 `from_currency` = `rate` `to_currency`."""
+
+    rate_date: date
+    from_currency: str
+    to_currency: str
+    rate: Decimal
+    note: str = ""
+
+
+def manual_rates_set_many(
+    *, tenant: Tenant, actor: Actor, rates: Sequence[ManualRateInput]
+) -> list[ManualExchangeRate]:
+    """Create or replace many of the tenant's own rates at once (a bank's
+    rate sheet, months of a contract rate), exactly as ``manual_rate_set``
+    would one by one: the same checks, one audit event per rate with the
+    rate it replaced. A few statements in all. All or nothing: the first bad
+    rate raises ManualRateError naming its position, and nothing is written."""
+    seen: set[tuple[date, str, str]] = set()
+    for index, entry in enumerate(rates):
+        try:
+            _check_manual_rate(
+                from_currency=entry.from_currency, to_currency=entry.to_currency, rate=entry.rate
+            )
+        except ManualRateError as error:
+            raise ManualRateError(
+                f"Rate {index + 1} ({entry.rate_date.isoformat()} {entry.from_currency}/"
+                f"{entry.to_currency}): {error.detail}",
+                errors={
+                    f"rates[{index}].{name}": messages for name, messages in error.errors.items()
+                },
+            ) from error
+        key = (entry.rate_date, entry.from_currency, entry.to_currency)
+        if key in seen:
+            raise ManualRateError(
+                f"Rate {index + 1}: {entry.from_currency}/{entry.to_currency} on "
+                f"{entry.rate_date.isoformat()} appears twice in the batch.",
+                errors={f"rates[{index}].rate_date": ["This pair and date appear twice."]},
+            )
+        seen.add(key)
+    if not rates:
+        return []
+    with transaction.atomic():
+        dates = {entry.rate_date for entry in rates}
+        existing = {
+            (row.rate_date, str(row.from_currency), str(row.to_currency)): row.rate
+            for row in ManualExchangeRate.objects.for_tenant(tenant)
+            .select_for_update()
+            .filter(rate_date__gte=min(dates), rate_date__lte=max(dates))
+            .filter(
+                from_currency__in={entry.from_currency for entry in rates},
+                to_currency__in={entry.to_currency for entry in rates},
+            )
+        }
+        saved = ManualExchangeRate.objects.for_tenant(tenant).bulk_create(
+            [
+                ManualExchangeRate(
+                    tenant=tenant,
+                    rate_date=entry.rate_date,
+                    from_currency=entry.from_currency,
+                    to_currency=entry.to_currency,
+                    rate=entry.rate,
+                    note=entry.note,
+                    created_by=actor.user,
+                )
+                for entry in rates
+            ],
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["tenant", "from_currency", "to_currency", "rate_date"],
+            update_fields=["rate", "note", "created_by"],
+        )
+        audit_record_many(
+            tenant=tenant,
+            actor=actor,
+            entries=[
+                AuditEntry(
+                    action="fx.manual_rate_set",
+                    instance=manual,
+                    changes={
+                        "rate": {"before": _before(existing, entry), "after": str(entry.rate)}
+                    },
+                )
+                for manual, entry in zip(saved, rates, strict=True)
+            ],
+        )
+    return saved
+
+
+def _before(existing: dict[tuple[date, str, str], Decimal], entry: ManualRateInput) -> str | None:
+    rate = existing.get((entry.rate_date, entry.from_currency, entry.to_currency))
+    return None if rate is None else str(rate)

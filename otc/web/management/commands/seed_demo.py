@@ -11,6 +11,10 @@
   billing and shipping addresses, AP and dunning contacts, payment terms,
   groups with a parent company, an assigned collector, a few on hold.
 
+Then, when the invoicing app is installed, ``seed_demo_invoicing`` gives each
+company six months of invoices, payments and exchange rates (called by name:
+the kernel does not import invoicing).
+
 Everything is written through the services, so the audit trail shows it.
 Deterministic (each company draws from its own seeded random generator),
 idempotent (a company that exists is left alone; a second run says so), and
@@ -29,8 +33,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from stdnum import luhn
@@ -779,6 +785,16 @@ class Command(BaseCommand):
             for demo in missing:
                 self._seed_tenant(demo, customers=options["customers"], password_hash=password_hash)
             self._progress(f"Demo data loaded in {time.monotonic() - started:.1f}s.")
+        if apps.is_installed("invoicing"):
+            # The companies' invoices, payments and rates are invoicing's to
+            # write; the kernel asks for them by name and never imports it.
+            # That command is idempotent too, per company.
+            call_command(
+                "seed_demo_invoicing",
+                verbosity=options["verbosity"],
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
         self.stdout.write(login_sheet(url=options["url"]))
 
     def _progress(self, message: str) -> None:
