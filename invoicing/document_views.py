@@ -193,8 +193,8 @@ def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
     """A confirmation page naming the recipients (GET) and the send (POST)."""
     tenant = _tenant(request)
     invoice = _invoice_or_404(request, pk)
-    ap_addresses = services.ap_recipients(tenant=tenant, invoice=invoice)
-    form = SendForm(request.POST or None, ap_addresses=ap_addresses)
+    ap_contacts = services.ap_contact_choices(tenant=tenant, invoice=invoice)
+    form = SendForm(request.POST or None, ap_contacts=ap_contacts)
     blocked = ""
     try:
         services.check_sendable(tenant=tenant, invoice=invoice)
@@ -226,7 +226,7 @@ def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "invoice": invoice,
             "form": form,
-            "ap_addresses": ap_addresses,
+            "ap_addresses": [address for address, _ in ap_contacts],
             "blocked": blocked,
             "deliveries": selectors.invoice_deliveries(tenant=tenant, invoice=invoice)[:5],
         },

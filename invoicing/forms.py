@@ -387,11 +387,12 @@ class SendForm(forms.Form):
         help_text="E-mail addresses separated by commas, e.g. a buyer who asked for a copy.",
     )
 
-    def __init__(self, *args: Any, ap_addresses: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ap_contacts: list[tuple[str, str]], **kwargs: Any) -> None:
+        """`ap_contacts`: (e-mail address, label) of the customer's AP contacts."""
         super().__init__(*args, **kwargs)
         field = self.fields["recipients"]
-        field.choices = [(address, address) for address in ap_addresses]  # type: ignore[attr-defined]
-        field.initial = list(ap_addresses)
+        field.choices = ap_contacts  # type: ignore[attr-defined]
+        field.initial = [address for address, _ in ap_contacts]
         self._recipients: list[str] = []
 
     def clean(self) -> dict[str, Any]:

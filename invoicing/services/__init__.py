@@ -19,6 +19,7 @@ from invoicing.services.bulk import BulkItem, BulkOutcome, invoice_bulk_create
 from invoicing.services.delivery import (
     SENDABLE_STATUSES,
     NoApContact,
+    ap_contact_choices,
     ap_recipients,
     check_sendable,
     delivery_attempt,
@@ -57,6 +58,7 @@ __all__ = [
     "LineInput",
     "NoApContact",
     "StoredDocuments",
+    "ap_contact_choices",
     "ap_recipients",
     "can_transition",
     "check_sendable",

@@ -20,6 +20,7 @@ send the invoice again, which is a new delivery.
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, make_msgid
+from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
@@ -92,6 +93,22 @@ def ap_recipients(*, tenant: Tenant, invoice: Invoice) -> list[str]:
         tenant=tenant, customer=invoice.customer, role=ContactRole.AP
     )
     return _unique([contact.email for contact in contacts if contact.email])
+
+
+def ap_contact_choices(*, tenant: Tenant, invoice: Invoice) -> list[tuple[str, str]]:
+    """(address, "Name <address>") of each AP contact, for a person to pick from."""
+    contacts = customer_contacts_for_role(
+        tenant=tenant, customer=invoice.customer, role=ContactRole.AP
+    )
+    names: dict[str, str] = {}
+    for contact in contacts:
+        if contact.email:
+            names.setdefault(contact.email.strip().lower(), contact.name)
+    addresses = _unique([contact.email for contact in contacts if contact.email])
+    return [
+        (address, f"{names[address.lower()]} <{address}>" if names[address.lower()] else address)
+        for address in addresses
+    ]
 
 
 def _unique(addresses: Sequence[str]) -> list[str]:
@@ -254,8 +271,9 @@ def _message(*, tenant: Tenant, delivery: InvoiceDelivery, pdf: bytes) -> EmailM
         reply_to=[tenant.billing_email] if tenant.billing_email else None,
     )
     domain = from_address.rpartition("@")[2] or "otc.local"
-    message.extra_headers["Message-ID"] = make_msgid(
-        idstring=f"invoice-{invoice.pk}-delivery-{delivery.pk}", domain=domain
+    # Unique worldwide, and readable in the outbox: which delivery sent it.
+    message.extra_headers["Message-ID"] = (
+        f"<otc.{tenant.pk}.{delivery.pk}.{secrets.token_hex(6)}@{domain}>"
     )
     filename = f"{document_filename(invoice)}.pdf"
     message.attach(filename, pdf, "application/pdf")

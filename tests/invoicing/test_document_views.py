@@ -182,7 +182,7 @@ def test_issued_documents_have_no_draft_preview(clerk, invoice):
 
 def test_the_send_page_names_the_ap_contacts_and_sends(clerk, seller, invoice):
     page = clerk.get(url("send", invoice)).content.decode()
-    assert "ap@c-1.example" in page
+    assert "Anna Weber &lt;ap@c-1.example&gt;" in page
     assert 'type="checkbox"' in page
     response = clerk.post(
         url("send", invoice), {"recipients": ["ap@c-1.example"], "other": "cfo@example.com"}
