@@ -742,13 +742,22 @@ class Seeder:
         ]
         if not any(weights):
             return []
+        # Everybody in the customer master bought something; those on hold or
+        # in legal a few times at least (their arrears are why they are there).
+        draws = [
+            index
+            for index, (account, window) in enumerate(zip(accounts, windows, strict=True))
+            if window
+            for _ in range(1 if account.customer.status == CustomerStatus.ACTIVE else 3)
+        ]
+        if len(draws) > total:
+            draws = []
+        draws += self.rng.choices(range(len(accounts)), weights, k=total - len(draws))
         plans: list[Planned] = []
-        indexes = range(len(accounts))
-        for _ in range(total):
-            index = self.rng.choices(indexes, weights)[0]
+        for index in draws:
             account, window = accounts[index], windows[index]
             # A little more business lately: the later days are drawn more often.
-            day = window[min(len(window) - 1, int(self.rng.random() ** 0.8 * len(window)))]
+            day = window[min(len(window) - 1, int(self.rng.random() ** 0.9 * len(window)))]
             plans.append(Planned(account, day, self._lines(account), self._references(account)))
         plans.sort(key=lambda plan: plan.issue_date)
         return plans
