@@ -6,6 +6,7 @@ services decide, the selectors read."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import messages
@@ -102,8 +103,18 @@ def documents_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
 @require_GET
 @require_perm(Perm.INVOICES_VIEW)
 def documents_panel(request: HttpRequest, pk: int) -> HttpResponse:
-    """htmx: the panel again (the "being generated" state polls this)."""
+    """htmx: the panel again (the "being generated" state polls this).
+
+    A poll that still finds no files renders them here: the worker may be
+    busy with a billing run's thousands of documents, and the person looking
+    at this one should not wait for them. Rendering is idempotent, so the
+    worker's later run finds the files and replaces nothing."""
+    tenant = _tenant(request)
     invoice = _invoice_or_404(request, pk)
+    stored = selectors.invoice_document_files(tenant=tenant, invoice=invoice)
+    if request.htmx and len(stored) < len(DocumentFileKind) and not invoice.is_draft:  # type: ignore[attr-defined]
+        with contextlib.suppress(DomainError):  # the panel then lists what is missing
+            services.invoice_documents_generate(tenant=tenant, invoice=invoice)
     return render(request, "invoicing/_documents_panel.html", documents_context(request, invoice))
 
 

@@ -227,3 +227,23 @@ def test_another_tenants_invoice_is_404(erp_b, seller, invoice, action, method):
     assert stored(seller, invoice) == {}
     with tenant_context(seller):
         assert not InvoiceDelivery.objects.exists()
+
+
+# --- the schema says what these answer -------------------------------------------------------
+
+
+def test_the_schema_describes_files_and_problems(db, client):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    pdf = schema["paths"]["/api/v1/invoices/{invoice_id}/pdf/"]["get"]["responses"]
+    assert pdf["200"]["content"] == {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+    }
+    assert set(pdf) >= {"200", "401", "403", "404", "409", "422", "429"}
+    assert PROBLEM in pdf["422"]["content"]
+    xml = schema["paths"]["/api/v1/invoices/{invoice_id}/xml/"]["get"]
+    assert "application/xml" in xml["responses"]["200"]["content"]
+    fmt = next(p for p in xml["parameters"] if p["name"] == "format")
+    assert fmt["schema"]["enum"] == ["facturx", "ubl"]
+    send = schema["paths"]["/api/v1/invoices/{invoice_id}/send/"]["post"]
+    assert "202" in send["responses"]
+    assert any(p["name"] == "Idempotency-Key" for p in send["parameters"])

@@ -81,6 +81,15 @@ def test_without_stored_files_the_panel_polls_and_asks_the_worker_once(
     assert len(callbacks) == 1
 
 
+def test_a_poll_that_still_finds_no_files_renders_them_itself(clerk, seller, invoice):
+    """The worker may be busy with a billing run: the person waiting for
+    this one document gets it at the first poll."""
+    response = clerk.get(url("documents", invoice), HTTP_HX_REQUEST="true")
+    assert "document-frame" in response.content.decode()
+    with tenant_context(seller):
+        assert InvoiceDocumentFile.objects.filter(invoice=invoice).count() == 2
+
+
 def test_the_poll_answers_the_frame_once_the_files_exist(clerk, seller, invoice):
     with tenant_context(seller):
         invoice_documents_generate(tenant=seller, invoice=invoice)
