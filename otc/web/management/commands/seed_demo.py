@@ -509,6 +509,33 @@ _EURO_TRADES = {
 }
 # fmt: on
 
+# What each company prints as the seller on invoices and e-invoices (the
+# VAT id and bank details are well-known test values that pass validation).
+DEMO_INVOICES_PER_COMPANY = 600
+
+SELLER_DETAILS: dict[str, dict[str, str]] = {
+    "northwind": {
+        "country": "DE",
+        "vat_id": "DE136695976",
+        "tax_number": "60/123/45678",
+        "registration": "Amtsgericht Bremen, HRB 31415",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
+        "bank_name": "Commerzbank AG",
+        "billing_email": "billing@northwind.demo",
+        "phone": "+49 421 555 0100",
+        "website": "www.northwind.demo",
+    },
+    "blue-harbor": {
+        "country": "US",
+        "tax_number": "EIN 36-4012345",
+        "bank_name": "JPMorgan Chase Bank, N.A.",
+        "billing_email": "ar@blueharbor.demo",
+        "phone": "+1 312 555 0142",
+        "website": "www.blueharbor.demo",
+    },
+}
+
 NORTHWIND = DemoTenant(
     slug="northwind",
     name="Northwind Components GmbH",
@@ -791,6 +818,9 @@ class Command(BaseCommand):
             # That command is idempotent too, per company.
             call_command(
                 "seed_demo_invoicing",
+                # Enough for every aging bucket, list page and chart, small
+                # enough that the first `make run` is ready in about a minute.
+                invoices=DEMO_INVOICES_PER_COMPANY,
                 verbosity=options["verbosity"],
                 stdout=self.stdout,
                 stderr=self.stderr,
@@ -825,6 +855,7 @@ class Command(BaseCommand):
                     locale=demo.locale,
                     primary_colour=demo.primary_colour,
                     accent_colour=demo.accent_colour,
+                    **SELLER_DETAILS[demo.slug],
                 ),
             )
             collectors = []
