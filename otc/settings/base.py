@@ -277,5 +277,6 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "factur-x": {"level": "WARNING"},
     },
 }
