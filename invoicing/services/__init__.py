@@ -7,6 +7,9 @@ Signatures other apps call:
   billing runs (invoices and debit memos; all or nothing);
 - ``invoice_refresh_payment_status(*, tenant, invoice, actor=None) -> Invoice``
   after cash is applied to (or taken off) an invoice in the ledger;
+- ``invoices_refresh_for_items(*, tenant, open_item_ids, actor=None)`` the
+  same for every document behind the ledger items a cash application or
+  deduction touched (use this one from other apps: it needs no document);
 - ``credit_memo_create(*, tenant, actor, lines, related_invoice=None,
   customer=None, issue=True, ...) -> Invoice``;
 - ``invoice_send(*, tenant, actor, invoice, recipients=None) -> InvoiceDelivery``
@@ -41,6 +44,7 @@ from invoicing.services.issuing import (
     invoice_issue,
     invoice_issue_many,
     invoice_refresh_payment_status,
+    invoices_refresh_for_items,
 )
 from invoicing.services.lines import MAX_LINES, LineInput
 from invoicing.services.memos import credit_memo_create, debit_memo_create, invoice_cancel
@@ -79,4 +83,5 @@ __all__ = [
     "invoice_refresh_payment_status",
     "invoice_send",
     "invoice_update_draft",
+    "invoices_refresh_for_items",
 ]

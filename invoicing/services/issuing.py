@@ -471,3 +471,30 @@ def invoice_refresh_payment_status(
     lock_ledger_items(tenant=tenant, invoice_ids=[invoice.pk])
     locked = lock_invoice(tenant=tenant, invoice=invoice)
     return refresh_locked(tenant=tenant, actor=actor or _REFRESH_ACTOR, invoice=locked)
+
+
+@transaction.atomic
+def invoices_refresh_for_items(
+    *, tenant: Tenant, open_item_ids: list[int], actor: Actor | None = None
+) -> list[Invoice]:
+    """Refresh the payment status of every document whose ledger items are
+    among ``open_item_ids`` (the items cash application or a deduction just
+    touched). Items that are not documents (payments, deductions) are
+    skipped. Documents are found through the item's source, so callers never
+    need to know how a document maps to its ledger items."""
+    document_ids = sorted(
+        {
+            int(source_id)
+            for source_id in OpenItem.objects.for_tenant(tenant)
+            .filter(pk__in=open_item_ids, source_type=SOURCE_TYPE)
+            .values_list("source_id", flat=True)
+        }
+    )
+    if not document_ids:
+        return []
+    lock_ledger_items(tenant=tenant, invoice_ids=document_ids)
+    locked = lock_invoices(tenant=tenant, invoice_ids=document_ids)
+    return [
+        refresh_locked(tenant=tenant, actor=actor or _REFRESH_ACTOR, invoice=locked[pk])
+        for pk in document_ids
+    ]

@@ -7,7 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing.services import credit_memo_create, invoice_refresh_payment_status
+from invoicing.services import (
+    credit_memo_create,
+    invoice_refresh_payment_status,
+    invoices_refresh_for_items,
+)
 from otc.ledger.models import Application, ApplicationKind, ItemKind, OpenItem
 from otc.ledger.selectors import customer_balance
 from otc.ledger.services import ledger_apply, ledger_item_post
@@ -124,3 +128,38 @@ def test_usd_invoice_partial_payment_credit_memo_paid(tenant_a, actor, customer_
         balance = customer_balance(tenant=tenant_a, customer=customer_a)
     assert balance.by_currency == {}
     assert balance.base == D(0)
+
+
+def test_refresh_for_items_moves_only_the_documents_behind_those_items(
+    tenant_a, actor, customer_a, usd_rates_a
+):
+    with tenant_context(tenant_a):
+        paid = issued_invoice(tenant_a, customer_a, [line("100.00")], issue_date=JAN)
+        untouched = issued_invoice(tenant_a, customer_a, [line("50.00")], issue_date=JAN)
+        payment = ledger_item_post(
+            tenant=tenant_a,
+            actor=SYSTEM,
+            customer=customer_a,
+            kind=ItemKind.PAYMENT,
+            number="PAY-1",
+            currency="EUR",
+            amount=D("119.00"),
+            document_date=FEB,
+        )
+        ledger_apply(
+            tenant=tenant_a,
+            actor=SYSTEM,
+            debit_item_id=paid.open_item_id,
+            credit_item_id=payment.pk,
+            amount=D("119.00"),
+            effective_date=FEB,
+            kind=ApplicationKind.CASH,
+        )
+
+        refreshed = invoices_refresh_for_items(
+            tenant=tenant_a, open_item_ids=[paid.open_item_id, payment.pk]
+        )
+
+        assert [(invoice.pk, invoice.status) for invoice in refreshed] == [(paid.pk, "paid")]
+        untouched.refresh_from_db()
+        assert untouched.status == "issued"
