@@ -173,9 +173,11 @@ def open_items_as_of(
 # One statement serves today's aging and any past date. Today reads the open
 # amounts kept on the items; a past date rebuilds them from the applications
 # aggregated once (a join, not a sub-query per item), so a whole book of a
-# million items ages in one pass. Raw SQL because the ORM cannot express the
-# aggregated join without correlated sub-queries. Only whitelisted fragments
-# are formatted in; every value is a bound parameter.
+# million items ages in one pass; for one customer only that customer's
+# applications are read (through the item indexes), not the whole book's.
+# Raw SQL because the ORM cannot express the aggregated join without
+# correlated sub-queries. Only whitelisted fragments are formatted in; every
+# value is a bound parameter.
 _AGING_SQL = """
 WITH applied AS (
     SELECT item_id, SUM(amount) AS amount, SUM(base) AS base
@@ -183,10 +185,12 @@ WITH applied AS (
         SELECT debit_item_id AS item_id, amount, debit_base_amount AS base
         FROM ledger_application
         WHERE tenant_id = %(tenant)s AND effective_date <= %(as_of)s {applied_known}
+              {debit_customer}
         UNION ALL
         SELECT credit_item_id, -credit_amount, -credit_base_amount
         FROM ledger_application
         WHERE tenant_id = %(tenant)s AND effective_date <= %(as_of)s {applied_known}
+              {credit_customer}
     ) AS sides
     GROUP BY item_id
 ),
@@ -264,9 +268,19 @@ def aging_by_customer(
             applied_known = "AND recorded_at < %(known_at)s"
             item_known = "AND i.recorded_at < %(known_at)s"
             params["known_at"] = known_at
+        debit_customer = credit_customer = ""
+        if customer is not None:
+            customer_items = (
+                "IN (SELECT id FROM ledger_openitem"
+                " WHERE tenant_id = %(tenant)s AND customer_id = %(customer)s)"
+            )
+            debit_customer = f"AND debit_item_id {customer_items}"
+            credit_customer = f"AND credit_item_id {customer_items}"
         sql = _AGING_SQL.format(
             bucket_sums=_bucket_sums(buckets),
             applied_known=applied_known,
+            debit_customer=debit_customer,
+            credit_customer=credit_customer,
             item_known=item_known,
             item_customer=item_customer.replace("customer_id", "i.customer_id"),
         )

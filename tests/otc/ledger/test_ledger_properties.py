@@ -13,6 +13,7 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from otc.customers.models import Customer
 from otc.errors import ConflictError
 from otc.ledger.models import (
     Application,
@@ -150,6 +151,12 @@ def _snapshot(tenant, as_of):
     for item in rows:
         by_customer[item.customer_id] = by_customer.get(item.customer_id, 0) + item.open_base_as_of
     assert {row.customer_id: row.total for row in aging.rows} == by_customer
+    # One customer's aging (which reads only that customer's applications)
+    # is exactly its row of the whole book.
+    for row in aging.rows:
+        customer = Customer.objects.get(pk=row.customer_id)
+        (alone,) = aging_by_customer(tenant=tenant, as_of=as_of, customer=customer).rows
+        assert (alone.buckets, alone.unapplied) == (row.buckets, row.unapplied)
     return (
         sorted((item.pk, item.open_as_of, item.open_base_as_of) for item in rows),
         [(row.customer_id, row.buckets, row.unapplied) for row in aging.rows],
