@@ -73,6 +73,11 @@ class BankTransaction:
     original_amount: Decimal | None = None  # instructed amount before charges/FX
     original_currency: str = ""
     location: str = ""  # where in the file (for messages and the statement view)
+    # Added for CAMT: the ultimate debtor when it differs from the account
+    # holder (a group paying for a subsidiary), and whether the bank booked
+    # the entry (False for CAMT status PDNG/INFO: not yet money on the account).
+    ultimate_payer_name: str = ""
+    booked: bool = True
 
 
 @dataclass(frozen=True)
