@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import TypeVar
 
-from . import camt, csv_format
+from . import bai2, camt, csv_format, mt940
 from .types import (
     BankFileError,
     BankFileFormat,
@@ -90,12 +90,12 @@ def parse_bank_file(
     parsers: dict[BankFileFormat, Callable[[], list[BankStatement]]] = {
         BankFileFormat.CAMT053: lambda: camt.parse_camt(data),
         BankFileFormat.CAMT054: lambda: camt.parse_camt(data),
+        BankFileFormat.BAI2: lambda: bai2.parse_bai2(data),
+        BankFileFormat.MT940: lambda: mt940.parse_mt940(data),
+        BankFileFormat.MT942: lambda: mt940.parse_mt940(data, interim=True),
         BankFileFormat.CSV: lambda: csv_format.parse_csv(data, csv_mapping),
     }
-    parser = parsers.get(chosen)
-    if parser is None:
-        raise BankFileError(f"{chosen} files cannot be read yet")
-    statements = _guarded(parser)
+    statements = _guarded(parsers[BankFileFormat(chosen)])
     expected = {BankFileFormat.CAMT053, BankFileFormat.CAMT054}
     if chosen in expected and statements and statements[0].format != chosen:
         raise BankFileError(f"the file is {statements[0].format}, not {chosen}")
