@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import TypeVar
 
-from . import bai2, camt, csv_format, mt940
+from . import bai2, camt, csv_format, edi820, mt940, remittance_csv
 from .types import (
     BankFileError,
     BankFileFormat,
@@ -145,4 +145,6 @@ def parse_remittance(
     data: bytes, *, file_format: RemittanceFormat | None = None
 ) -> list[Remittance]:
     chosen = file_format or detect_remittance_format(data)
-    raise BankFileError(f"{chosen} remittance advices cannot be read yet")
+    if chosen == RemittanceFormat.EDI820:
+        return _guarded(lambda: edi820.parse_edi820(data))
+    return _guarded(lambda: remittance_csv.parse_remittance_csv(data))

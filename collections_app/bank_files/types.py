@@ -134,6 +134,10 @@ class RemittanceLine:
     adjustment_amount: Decimal | None = None  # short-paid amount the payer explains
     adjustment_reason: str = ""  # payer's reason code / text (e.g. EDI 820 ADX 'CS')
     location: str = ""
+    # Added: the payer's notes on the line (EDI 820 REF after an RMR) and the
+    # invoice date the payer quotes (DTM*003), both help a clerk match by hand.
+    note: str = ""
+    invoice_date: date | None = None
 
 
 @dataclass(frozen=True)
