@@ -198,6 +198,11 @@ def _statement(message: _Message, *, interim: bool) -> BankStatement:
         raise BankFileError(
             "statement without an account (:25:)", location=message.fields[0].location
         )
+    if not interim and state.closing is None:
+        raise BankFileError(
+            "statement without a closing balance (:62F:); is the file truncated?",
+            location=message.fields[-1].location,
+        )
     statement_id = f"{state.reference}/{state.number}" if state.number else state.reference
     return BankStatement(
         format=BankFileFormat.MT942 if interim else BankFileFormat.MT940,

@@ -169,3 +169,10 @@ def test_malformed_names_the_line(broken: str, location: str, message: str) -> N
         parse_bank_file(broken.encode(), file_format=BankFileFormat.MT940)
     assert caught.value.location == location
     assert message in caught.value.message
+
+
+def test_truncated_statement_is_refused() -> None:
+    cut = GOOD.split(":62F:", maxsplit=1)[0]
+    with pytest.raises(BankFileError, match="without a closing balance") as caught:
+        parse_bank_file(cut.encode(), file_format=BankFileFormat.MT940)
+    assert caught.value.location == "line 7"
