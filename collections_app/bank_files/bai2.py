@@ -46,6 +46,10 @@ RETURN_CODES = frozenset(
 
 
 _LINE_WIDTH = 80
+# Some banks (e.g. Goldman Sachs) put one keyed item per 88 record: EREF
+# (end-to-end id), DBNM/CRNM (debtor/creditor name), DACT/CACT (their
+# account), REMI (remittance).
+_KEYED = re.compile(r"^([A-Z]{4}):\s?(.*)$")
 # NACHA return reason codes as banks quote them in the detail text.
 _ACH_REASON = re.compile(r"\bReason:\s*\"?(R\d{2})\b")
 
@@ -57,6 +61,7 @@ class _Record:
     line: int
     text: str = ""  # the raw remainder, for 16 free text
     continuation: str = ""  # 88 text of a 16
+    keyed: dict[str, str] = field(default_factory=dict)  # "DBNM: ..." style 88 lines
     full_width: bool = False  # its last physical line filled 80 columns (wrapped mid-word)
 
     @property
@@ -94,6 +99,9 @@ def _records(text: str) -> list[_Record]:
             if parent.code == "16":
                 joiner = "" if parent.full_width else " "
                 parent.continuation = f"{parent.continuation}{joiner}{_strip_slash(rest)}"
+                keyed = _KEYED.match(rest.strip())
+                if keyed:
+                    parent.keyed.setdefault(keyed.group(1), _strip_slash(keyed.group(2)).strip())
             else:
                 parent.fields.extend(_fields(rest))
             parent.full_width = full_width
@@ -363,17 +371,19 @@ def _detail(record: _Record, currency: str, group_date: date | None) -> BankTran
         return None
     if amount < 0:
         raise BankFileError(f"detail amount {_field(record, 1)!r} is negative", location=location)
-    bank_reference = _strip_slash(bank_reference)
-    customer_reference = _strip_slash(customer_reference)
+    keyed = record.keyed
+    name_key, account_key = ("DBNM", "DACT") if direction is Direction.CREDIT else ("CRNM", "CACT")
     return BankTransaction(
         amount=amount,
         currency=currency,
         direction=direction,
         booking_date=group_date,
         value_date=value_date or group_date,
-        bank_reference=bank_reference,
-        end_to_end_id=customer_reference,
-        remittance_text=clean(text),
+        bank_reference=_strip_slash(bank_reference),
+        end_to_end_id=keyed.get("EREF") or _strip_slash(customer_reference),
+        payer_name=clean(keyed.get(name_key, "")),
+        payer_account=keyed.get(account_key, ""),
+        remittance_text=clean(keyed["REMI"]) if keyed.get("REMI") else clean(text),
         transaction_code=type_code,
         is_return=type_code in RETURN_CODES,
         return_reason=reason.group(1) if reason and type_code in RETURN_CODES else "",

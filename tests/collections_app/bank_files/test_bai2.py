@@ -124,8 +124,19 @@ def test_moov_sample4_is_rejected_its_account_trailer_is_wrong() -> None:
     assert ach_return.is_return
     assert ach_return.return_reason == "R02"
     assert ach_return.amount == Decimal("2000.00")
+    assert 'Remittance Info: "SB2322300000052"' in ach_return.remittance_text
+    assert ach_return.payer_name == "Test"  # CRNM: the creditor of a debit
     payment = statements[1].transactions[0]
     assert payment.remittance_text.endswith("EREF: 1111 DBNM: TEST INC CACT: ACHCONTROLOUTUSD01")
+    assert payment.payer_account == "ACHCONTROLOUTUSD01"  # CACT of a debit
+    reject = statements[1].transactions[1]
+    assert (reject.direction, reject.payer_name, reject.payer_account) == (
+        Direction.CREDIT,
+        "SAMPLE INC",
+        "101152046",
+    )
+    assert reject.end_to_end_id == "GSQ4FBGFDGWGKY"
+    assert reject.remittance_text == "ACH- Test - Addenda Record"  # its keyed "88,REMI:" line
 
 
 GOOD = """01,SENDER,RECEIVER,240301,1200,1,,,2/
