@@ -49,7 +49,7 @@ _LINE_WIDTH = 80
 # Some banks (e.g. Goldman Sachs) put one keyed item per 88 record: EREF
 # (end-to-end id), DBNM/CRNM (debtor/creditor name), DACT/CACT (their
 # account), REMI (remittance).
-_KEYED = re.compile(r"^([A-Z]{4}):\s?(.*)$")
+_KEYED = re.compile(r"^(EREF|CREF|DBNM|CRNM|DACT|CACT|DABA|CABA|IDNM|REMI):\s?(.*)$")
 # NACHA return reason codes as banks quote them in the detail text.
 _ACH_REASON = re.compile(r"\bReason:\s*\"?(R\d{2})\b")
 
@@ -62,6 +62,7 @@ class _Record:
     text: str = ""  # the raw remainder, for 16 free text
     continuation: str = ""  # 88 text of a 16
     keyed: dict[str, str] = field(default_factory=dict)  # "DBNM: ..." style 88 lines
+    glued: bool = False  # the first 88 text continues the 16's text mid-word
     full_width: bool = False  # its last physical line filled 80 columns (wrapped mid-word)
 
     @property
@@ -95,22 +96,30 @@ def _records(text: str) -> list[_Record]:
         if code == "88":
             if not records:
                 raise BankFileError("88 continuation before any record", location=f"line {number}")
-            parent = records[-1]
-            if parent.code == "16":
-                joiner = "" if parent.full_width else " "
-                parent.continuation = f"{parent.continuation}{joiner}{_strip_slash(rest)}"
-                keyed = _KEYED.match(rest.strip())
-                if keyed:
-                    parent.keyed.setdefault(keyed.group(1), _strip_slash(keyed.group(2)).strip())
-            else:
-                parent.fields.extend(_fields(rest))
-            parent.full_width = full_width
+            _continue(records[-1], rest, full_width=full_width)
             continue
         record = _Record(code=code, fields=_fields(rest), line=number, full_width=full_width)
         if code == "16":
             record.text = rest
         records.append(record)
     return records
+
+
+def _continue(parent: _Record, rest: str, *, full_width: bool) -> None:
+    """An 88 record: more summary fields of an 03, more text of a 16."""
+    if parent.code == "16":
+        keyed = _KEYED.match(rest.strip())
+        if keyed:
+            parent.keyed.setdefault(keyed.group(1), _strip_slash(keyed.group(2)).strip())
+        else:
+            joiner = "" if parent.full_width else " "
+            if not parent.continuation:
+                parent.glued = parent.full_width  # the 16 line itself was cut at column 80
+                joiner = ""
+            parent.continuation = f"{parent.continuation}{joiner}{_strip_slash(rest)}"
+    else:
+        parent.fields.extend(_fields(rest))
+    parent.full_width = full_width
 
 
 def _strip_slash(value: str) -> str:
@@ -365,7 +374,7 @@ def _detail(record: _Record, currency: str, group_date: date | None) -> BankTran
     bank_reference = parts[position].strip() if len(parts) > position else ""
     customer_reference = parts[position + 1].strip() if len(parts) > position + 1 else ""
     inline = ",".join(parts[position + 2 :]) if len(parts) > position + 2 else ""
-    text = f"{_strip_slash(inline)} {record.continuation}"
+    text = _strip_slash(inline) + ("" if record.glued else " ") + record.continuation
     reason = _ACH_REASON.search(text)
     if direction is None or (amount == 0 and not text.strip()):
         return None

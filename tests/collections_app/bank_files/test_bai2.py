@@ -127,7 +127,8 @@ def test_moov_sample4_is_rejected_its_account_trailer_is_wrong() -> None:
     assert 'Remittance Info: "SB2322300000052"' in ach_return.remittance_text
     assert ach_return.payer_name == "Test"  # CRNM: the creditor of a debit
     payment = statements[1].transactions[0]
-    assert payment.remittance_text.endswith("EREF: 1111 DBNM: TEST INC CACT: ACHCONTROLOUTUSD01")
+    assert payment.remittance_text.endswith("Client Ref ID: 1111, GS ID: SPB2322984714570")
+    assert payment.end_to_end_id == "1111"  # 88,EREF
     assert payment.payer_account == "ACHCONTROLOUTUSD01"  # CACT of a debit
     reject = statements[1].transactions[1]
     assert (reject.direction, reject.payer_name, reject.payer_account) == (
