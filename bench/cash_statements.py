@@ -365,14 +365,16 @@ class _State:
                 return self.invoices[index]
         return None
 
-    def more_of(self, customer: str, count: int) -> list[OpenInvoice]:
+    def more_of(self, customer: str, count: int, currency: str) -> list[OpenInvoice]:
+        """Up to ``count`` more unpaid invoices of the customer in ``currency``."""
         found = []
         for index in self.by_customer.get(customer, []):
             if len(found) == count:
                 break
-            if index not in self.used:
+            invoice = self.invoices[index]
+            if index not in self.used and invoice.currency == currency:
                 self.used.add(index)
-                found.append(self.invoices[index])
+                found.append(invoice)
         return found
 
     def references(self) -> tuple[str, str]:
@@ -620,11 +622,8 @@ def _name_only(state: _State, invoice: OpenInvoice) -> bool:
 
 
 def _combined(state: _State, invoice: OpenInvoice) -> bool:
-    candidates = [invoice, *state.more_of(invoice.customer_number, state.rng.randint(1, 4))]
-    group = [item for item in candidates if item.currency == invoice.currency]
-    for item in candidates:
-        if item.currency != invoice.currency:  # paid some other time
-            state.used.discard(state.invoices.index(item))
+    more = state.more_of(invoice.customer_number, state.rng.randint(1, 4), invoice.currency)
+    group = [invoice, *more]
     if len(group) == 1:
         return _clean(state, invoice)
     total = sum((item.open_amount for item in group), Decimal(0))
