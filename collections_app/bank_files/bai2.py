@@ -154,7 +154,9 @@ def _date(raw: str, location: str) -> date | None:
     if len(value) != 6 or not value.isdigit():
         raise BankFileError(f"date {value!r} is not YYMMDD", location=location)
     try:
-        return date(2000 + int(value[:2]), int(value[2:4]), int(value[4:6]))
+        year = int(value[:2])
+        # Two-digit years: 80-99 are the 1900s (BAI2 dates from 1980 on).
+        return date(1900 + year if year >= 80 else 2000 + year, int(value[2:4]), int(value[4:6]))
     except ValueError as exc:
         raise BankFileError(f"date {value!r} does not exist", location=location) from exc
 

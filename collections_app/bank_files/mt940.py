@@ -143,11 +143,9 @@ def _balance(item: _Field) -> tuple[Decimal, str, date]:
 
 def _yymmdd(raw: str, location: str) -> date:
     try:
-        return date(
-            2000 + int(raw[:2]) if int(raw[:2]) < 80 else 1900 + int(raw[:2]),
-            int(raw[2:4]),
-            int(raw[4:6]),
-        )
+        year = int(raw[:2])
+        # Two-digit years: 80-99 are the 1900s (MT940 dates from 1980 on).
+        return date(1900 + year if year >= 80 else 2000 + year, int(raw[2:4]), int(raw[4:6]))
     except ValueError as exc:
         raise BankFileError(f"date {raw!r} does not exist", location=location) from exc
 

@@ -175,3 +175,9 @@ def test_malformed_names_the_line(broken: str, location: str, message: str) -> N
         parse_bank_file(broken.encode(), file_format=BankFileFormat.BAI2)
     assert caught.value.location == location
     assert message in caught.value.message
+
+
+def test_two_digit_years_pivot_at_1980() -> None:
+    old = GOOD.replace("02,RECEIVER,SENDER,1,240301", "02,RECEIVER,SENDER,1,990301")
+    (statement,) = parse_bank_file(old.encode())
+    assert statement.from_date == date(1999, 3, 1)
