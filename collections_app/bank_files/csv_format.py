@@ -12,7 +12,9 @@ into their exports that move no money.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import re
 from decimal import Decimal
 
 from ._common import check_currency, clean, parse_date, parse_decimal, to_minor_unit
@@ -128,6 +130,7 @@ def parse_csv(data: bytes, mapping: CsvColumnMapping | None) -> list[BankStateme
                 by_currency.setdefault(transaction.currency, []).append(transaction)
     except csv.Error as exc:
         raise BankFileError(f"CSV syntax: {exc}", location=f"line {reader.line_num}") from exc
+    digest = hashlib.sha256(data).hexdigest()[:12]
     statements = []
     for currency, transactions in by_currency.items():
         dates = [tx.booking_date for tx in transactions if tx.booking_date]
@@ -135,7 +138,9 @@ def parse_csv(data: bytes, mapping: CsvColumnMapping | None) -> list[BankStateme
         statements.append(
             BankStatement(
                 format=BankFileFormat.CSV,
-                statement_id=f"{mapping.account or 'CSV'}-{currency}-{first}-{last}",
+                # CSV exports carry no statement id; the content identifies
+                # the file, so re-importing the same export is recognisable.
+                statement_id=f"{mapping.account or 'CSV'}-{currency}-{first}-{last}-{digest}",
                 account=mapping.account,
                 currency=currency,
                 from_date=first,
@@ -148,13 +153,24 @@ def parse_csv(data: bytes, mapping: CsvColumnMapping | None) -> list[BankStateme
     return statements
 
 
+_CURRENCY_MARK = re.compile(r"^\s*(?:[€$£¥]|[A-Z]{3}\s)|(?:[€$£¥]|\s[A-Z]{3})\s*$")
+
+
 def _amount(text: str, mapping: CsvColumnMapping, location: str) -> Decimal:
-    return parse_decimal(
-        text,
+    """Amounts as exports write them: separators per the mapping, a currency
+    sign or code around the number ("1.234,56 EUR", "$12.50"), accounting
+    parentheses for negatives ("(12.50)")."""
+    raw = _CURRENCY_MARK.sub("", text.strip()).strip()
+    negative = raw.startswith("(") and raw.endswith(")")
+    if negative:
+        raw = raw[1:-1]
+    value = parse_decimal(
+        raw,
         location,
         decimal_separator=mapping.decimal_separator,
         thousands_separator=mapping.thousands_separator,
     )
+    return -value if negative else value
 
 
 def _row(

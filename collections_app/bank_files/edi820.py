@@ -10,7 +10,8 @@ taken from the fixed-width ISA header as the standard requires:
 - ISA: element separator (byte 4), repetition separator (ISA11), component
   separator (ISA16) and segment terminator (the byte after ISA16);
 - ST/SE: one remittance per transaction set; SE01 must equal the number of
-  segments from ST to SE (a wrong count means a truncated or altered file);
+  segments from ST to SE, GE01 the number of sets in the group (a wrong
+  count means a truncated or altered file);
 - BPR: BPR01 handling (C payment + remittance, I remittance only), BPR02
   amount, BPR16 effective date; CUR: currency (else USD);
 - TRN02: the trace / check number that ties the advice to its payment;
@@ -115,8 +116,19 @@ def parse_edi820(data: bytes) -> list[Remittance]:
     segments = _segments(decode_text(data))
     remittances: list[Remittance] = []
     advice: _Advice | None = None
+    sets_in_group = 0
     for segment in segments:
-        if segment.tag == "ST":
+        if segment.tag == "GS":
+            sets_in_group = 0
+        elif segment.tag == "GE":
+            if segment.get(1) != str(sets_in_group):
+                raise BankFileError(
+                    f"GE01 says {segment.get(1) or 'nothing'} transaction sets but the group"
+                    f" has {sets_in_group}",
+                    location=segment.location,
+                )
+        elif segment.tag == "ST":
+            sets_in_group += 1
             if advice is not None:
                 raise BankFileError("ST inside an open transaction set", location=segment.location)
             if segment.get(1) != "820":

@@ -179,3 +179,25 @@ def test_detects_swift_envelope_and_csv() -> None:
 def test_unknown_files_are_refused_with_a_reason(data: bytes, message: str) -> None:
     with pytest.raises(BankFileError, match=message):
         detect_format(data)
+
+
+def test_amounts_with_currency_marks_and_accounting_negatives() -> None:
+    mapping = CsvColumnMapping(
+        booking_date="Date", amount="Amount", default_currency="USD", thousands_separator=","
+    )
+    data = b'Date,Amount\n2024-03-01,"$1,250.00"\n2024-03-01,(12.50)\n2024-03-02,99.90 USD\n'
+    (statement,) = parse_bank_file(data, csv_mapping=mapping)
+    assert [(tx.amount, tx.direction) for tx in statement.transactions] == [
+        (Decimal("1250.00"), Direction.CREDIT),
+        (Decimal("12.50"), Direction.DEBIT),
+        (Decimal("99.90"), Direction.CREDIT),
+    ]
+
+
+def test_csv_statement_id_identifies_the_export() -> None:
+    mapping = CsvColumnMapping(booking_date="Date", amount="Amount", default_currency="EUR")
+    first = parse_bank_file(b"Date,Amount\n2024-03-01,1.00\n", csv_mapping=mapping)
+    same = parse_bank_file(b"Date,Amount\n2024-03-01,1.00\n", csv_mapping=mapping)
+    other = parse_bank_file(b"Date,Amount\n2024-03-01,2.00\n", csv_mapping=mapping)
+    assert first[0].statement_id == same[0].statement_id
+    assert first[0].statement_id != other[0].statement_id

@@ -103,6 +103,7 @@ def test_b2b_invoice_remittance() -> None:
         ),
         (B2B.replace("SE*13*0001", "SE*12*0001"), "segment 15 (SE)", "SE01 says 12"),
         (B2B.replace("SE*13*0001", "SE*13*0002"), "segment 15 (SE)", "does not match ST02"),
+        (B2B.replace("GE*1*1", "GE*2*1"), "segment 16 (GE)", "GE01 says 2 transaction sets"),
         (B2B.replace("*20240301~\nTRN", "*20241301~\nTRN"), "segment 4 (BPR)", "not CCYYMMDD"),
         (B2B.replace("RMR*IV*INV-1002", "RMR*IV*"), "segment 12 (RMR)", "RMR02 reference"),
         (B2B.split("SE*", maxsplit=1)[0], "segment 3 (ST)", "no SE trailer"),
