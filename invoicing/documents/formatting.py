@@ -13,6 +13,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from invoicing.documents.labels import Labels
+from invoicing.documents.model import InvoiceDocument
 from otc.fx.money import minor_units
 
 
@@ -96,6 +97,36 @@ def base_currency_total_text(
         rate=format_decimal(rate, format="#,##0.######", locale=babel(locale)),
         date=short_date(rate_date, locale),
     )
+
+
+def payment_schedule_text(doc: InvoiceDocument) -> str:
+    """The installments in one line of the document's language, e.g.
+    "Payment schedule: 1/3 €400.00 due Dec 20, 2026; 2/3 ...": what the
+    e-invoices state as payment terms (BT-20), since EN 16931 has room for
+    one due date only. Empty without a schedule."""
+    if not doc.installments:
+        return ""
+    labels = Labels(doc.locale)
+    count = len(doc.installments)
+    items = "; ".join(
+        f"{number}/{count} "
+        + labels["schedule_item"].format(
+            amount=money(installment.amount, doc.currency, doc.locale),
+            date=short_date(installment.due_date, doc.locale),
+        )
+        for number, installment in enumerate(doc.installments, 1)
+    )
+    return labels["schedule_terms"].format(items=items)
+
+
+def payment_terms_text(doc: InvoiceDocument) -> str:
+    """The payment terms the e-invoices state (BT-20): the terms, the early
+    payment discount and the payment schedule, in that order."""
+    terms = " ".join(part for part in (doc.payment_terms, doc.early_payment_discount) if part)
+    schedule = payment_schedule_text(doc)
+    if terms and schedule:
+        return f"{terms.rstrip('.')}. {schedule}"
+    return terms or schedule
 
 
 def long_date(value: date, locale: str) -> str:

@@ -30,6 +30,10 @@ def epc_qr_payload(doc: InvoiceDocument) -> str | None:
     purpose (empty), then either the structured RF reference or an
     unstructured remittance text (never both).
     Empty trailing fields are left out, as the standard allows.
+
+    With a payment schedule the amount is left out too (it is optional):
+    a scan must not pay every installment at once; the banking app asks the
+    payer for the amount of the installment due.
     """
     amount = doc.amount_due
     iban = doc.seller.iban.replace(" ", "").upper()
@@ -48,7 +52,7 @@ def epc_qr_payload(doc: InvoiceDocument) -> str | None:
         doc.seller.bic.replace(" ", "").upper(),
         _one_line(doc.seller.legal_name)[:_NAME_MAX],
         iban,
-        f"EUR{amount:.2f}",
+        "" if doc.installments else f"EUR{amount:.2f}",
         "",
         structured,
         _one_line(unstructured),

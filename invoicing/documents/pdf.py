@@ -154,6 +154,13 @@ class _Row:
 
 
 @dataclass(frozen=True)
+class _InstallmentRow:
+    number: str
+    due_date: str
+    amount: str
+
+
+@dataclass(frozen=True)
 class _TaxRow:
     label: str
     amount: str
@@ -208,12 +215,23 @@ def invoice_context(doc: InvoiceDocument, *, inline_css: bool = True) -> dict[st
         payment_text = labels["credited"]
     elif due <= 0:
         payment_text = labels["nothing_due"]
+    elif doc.installments:
+        payment_text = labels["please_pay_schedule"]
     elif doc.due_date:
         payment_text = labels["please_pay"].format(
             amount=money(due), date=fmt.long_date(doc.due_date, locale)
         )
     else:
         payment_text = labels["please_pay_undated"].format(amount=money(due))
+    count = len(doc.installments)
+    schedule = [
+        _InstallmentRow(
+            number=f"{number}/{count}",
+            due_date=fmt.short_date(installment.due_date, locale),
+            amount=money(installment.amount),
+        )
+        for number, installment in enumerate(doc.installments, 1)
+    ]
     title = labels.title(doc.kind)
     return {
         "doc": doc,
@@ -251,6 +269,7 @@ def invoice_context(doc: InvoiceDocument, *, inline_css: bool = True) -> dict[st
         ),
         "prepaid": money(doc.prepaid_amount) if doc.prepaid_amount else "",
         "amount_due": money(due),
+        "schedule": schedule,
         "show_amount_due": doc.kind is not DocumentKind.CREDIT_MEMO,
         "legal_notes": legal_notes,
         "payment_text": payment_text,
@@ -270,7 +289,10 @@ def _meta_rows(doc: InvoiceDocument, labels: Labels, locale: str) -> list[tuple[
         (labels.number(doc.kind), doc.number),
         (labels["issue_date"], fmt.short_date(doc.issue_date, locale)),
     ]
-    if doc.due_date and doc.kind is not DocumentKind.CREDIT_MEMO:
+    if doc.installments:
+        first = doc.installments[0].due_date
+        rows.append((labels["first_installment"], fmt.short_date(first, locale)))
+    elif doc.due_date and doc.kind is not DocumentKind.CREDIT_MEMO:
         rows.append((labels["due_date"], fmt.short_date(doc.due_date, locale)))
     if doc.delivery_date:
         rows.append((labels["delivery_date"], fmt.short_date(doc.delivery_date, locale)))

@@ -234,3 +234,38 @@ def test_renders_reuse_the_parsed_logo_and_stylesheet_but_not_another_tenants_co
 
 def _content(pdf: bytes) -> bytes:
     return b"".join(page.get_contents().get_data() for page in pdf_reader(pdf).pages)
+
+
+def test_a_payment_schedule_is_printed_under_the_totals():
+    doc = example_document(lines=2, installments=3, language="en", buyer=EXAMPLE_BUYER_US)
+    text = flat("\n".join(pdf_pages_text(render_invoice_pdf(doc))))
+    first, second, third = doc.installments
+    assert "Payment schedule Installment Due date Amount" in text
+    assert f"1/3 Dec 20, 2026 €{first.amount:,.2f}" in text
+    assert f"2/3 Jan 20, 2027 €{second.amount:,.2f}" in text
+    assert f"3/3 Feb 20, 2027 €{third.amount:,.2f}" in text
+    assert "First installment Dec 20, 2026" in text
+    assert "Please transfer each installment of the payment schedule by its due date" in text
+    assert text.index("Net total") < text.index("Payment schedule") < text.index("Payment Please")
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "row"),
+    [
+        ("de", "Zahlungsplan Rate Fällig am Betrag", "2/2 20.01.2027"),
+        ("fr", "Échéancier Versement Échéance Montant", "2/2 20 janv. 2027"),
+    ],
+)
+def test_the_payment_schedule_speaks_the_documents_language(language, heading, row):
+    doc = example_document(lines=1, installments=2, language=language)
+    text = flat("\n".join(pdf_pages_text(render_invoice_pdf(doc))))
+    assert heading in text
+    assert row in text
+
+
+def test_a_credit_memo_on_account_prints_without_a_reference():
+    doc = example_document(lines=2, kind=DocumentKind.CREDIT_MEMO, on_account=True, language="en")
+    (page,) = map(flat, pdf_pages_text(render_invoice_pdf(doc)))
+    assert "Credit memo" in page
+    assert "Refers to invoice" not in page
+    assert "This amount will be credited to your customer account." in page
