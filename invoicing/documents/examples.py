@@ -6,6 +6,7 @@ a handful of buyers in other countries, and believable line items.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from invoicing.documents.model import (
     Branding,
     Buyer,
     DocumentKind,
+    InstallmentDue,
     InvoiceDocument,
     Line,
     Seller,
@@ -21,6 +23,7 @@ from invoicing.documents.model import (
     line_net_amount,
     make_document,
 )
+from otc.fx.money import quantize_money
 
 EXAMPLE_LOGO_SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 220 56">
 <rect x="0" y="6" width="44" height="44" rx="9" fill="#0b5394"/>
@@ -158,10 +161,16 @@ def example_document(
     number: str = "INV-2026-000123",
     issue_date: date = date(2026, 11, 20),
     base_currency_total: str = "",
+    installments: int = 0,
+    on_account: bool = False,
 ) -> InvoiceDocument:
+    """An example document; ``installments`` > 0 gives it a payment schedule
+    of that many monthly installments, the first due 30 days after issue;
+    ``on_account`` makes a memo that refers to no invoice (a goodwill credit)."""
     rate = Decimal(19) if category is TaxCategory.STANDARD else Decimal(0)
     is_credit = kind is DocumentKind.CREDIT_MEMO
-    return make_document(
+    refers = kind is not DocumentKind.INVOICE and not on_account
+    doc = make_document(
         kind=kind,
         number=number,
         issue_date=issue_date,
@@ -175,10 +184,40 @@ def example_document(
         ),
         payment_terms=(_CREDIT_TERMS if is_credit else _TERMS).get(language, _TERMS["en"]),
         early_payment_discount="" if is_credit else _DISCOUNT.get(language, _DISCOUNT["en"]),
-        preceding_invoice_number="INV-2026-000098" if kind is not DocumentKind.INVOICE else "",
-        preceding_invoice_date=date(2026, 10, 30) if kind is not DocumentKind.INVOICE else None,
+        preceding_invoice_number="INV-2026-000098" if refers else "",
+        preceding_invoice_date=date(2026, 10, 30) if refers else None,
         base_currency_total=base_currency_total,
         language=language,
+    )
+    if installments:
+        schedule = example_installments(
+            doc.amount_due, installments, first_due=issue_date + timedelta(days=30),
+            currency=currency,
+        )  # fmt: skip
+        doc = dataclasses.replace(
+            doc,
+            due_date=schedule[0].due_date,
+            payment_terms=_SCHEDULE_TERMS.get(language, _SCHEDULE_TERMS["en"]),
+            early_payment_discount="",
+            installments=schedule,
+        )
+    return doc
+
+
+def example_installments(
+    amount: Decimal, count: int, *, first_due: date, currency: str
+) -> tuple[InstallmentDue, ...]:
+    """``amount`` in ``count`` equal monthly parts (same day of the month, the
+    28th at most), the rounding difference in the last one."""
+    part = quantize_money(amount / count, currency)
+    dates = []
+    for index in range(count):
+        month = first_due.month - 1 + index
+        dates.append(date(first_due.year + month // 12, month % 12 + 1, min(first_due.day, 28)))
+    amounts = [part] * (count - 1) + [amount - part * (count - 1)]
+    return tuple(
+        InstallmentDue(due_date=day, amount=value)
+        for day, value in zip(dates, amounts, strict=True)
     )
 
 
@@ -186,6 +225,11 @@ _TERMS = {
     "de": "30 Tage netto",
     "en": "Net 30 days",
     "fr": "30 jours net",
+}
+_SCHEDULE_TERMS = {
+    "de": "Zahlung in monatlichen Raten",
+    "en": "Payable in monthly installments",
+    "fr": "Payable en mensualités",
 }
 _CREDIT_TERMS = {
     "de": "Wird mit offenen Rechnungen verrechnet",

@@ -12,6 +12,7 @@ from datetime import date
 from facturx import generate_from_binary, xml_check_xsd
 from lxml import etree
 
+from invoicing.documents.formatting import payment_terms_text
 from invoicing.documents.model import (
     Address,
     DocumentKind,
@@ -243,13 +244,16 @@ def _settlement(transaction: etree._Element, doc: InvoiceDocument) -> None:
         period = sub(settlement, _r("BillingSpecifiedPeriod"))
         _date(sub(period, _r("StartDateTime")), doc.period_start)
         _date(sub(period, _r("EndDateTime")), doc.period_end)
-    terms_text = " ".join(t for t in (doc.payment_terms, doc.early_payment_discount) if t)
-    if terms_text or doc.due_date:
+    # EN 16931 has one due date and one terms text: a payment schedule states
+    # its first installment's date as the due date and all of it in the text.
+    terms_text = payment_terms_text(doc)
+    due_date = doc.payment_due_date
+    if terms_text or due_date:
         terms = sub(settlement, _r("SpecifiedTradePaymentTerms"))
         if terms_text:
             sub(terms, _r("Description"), terms_text)
-        if doc.due_date:
-            _date(sub(terms, _r("DueDateDateTime")), doc.due_date)
+        if due_date:
+            _date(sub(terms, _r("DueDateDateTime")), due_date)
     _monetary_summation(settlement, doc)
     if doc.preceding_invoice_number:
         _preceding_invoice(settlement, doc)

@@ -4,6 +4,7 @@ them."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from decimal import Decimal
 
@@ -12,9 +13,11 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from invoicing.documents.labels import Labels
+from invoicing.documents.model import InvoiceDocument
 from otc.fx.money import minor_units
 
 
+@functools.cache
 def babel_locale(locale: str) -> str:
     """A Babel-usable locale name for "de", "de-DE", "de_DE", or English."""
     name = locale.replace("-", "_") or "en"
@@ -25,9 +28,17 @@ def babel_locale(locale: str) -> str:
     return name
 
 
+@functools.cache
+def babel(locale: str) -> Locale:
+    """The parsed Babel locale, kept: a document formats dozens of figures and
+    ``Locale.parse`` on every one of them was a noticeable part of a render.
+    Few distinct values ever reach it (the languages we print in)."""
+    return Locale.parse(babel_locale(locale))
+
+
 def money(amount: Decimal, currency: str, locale: str) -> str:
     # currency_digits keeps JPY at 0 decimals and KWD at 3.
-    return format_currency(amount, currency, locale=babel_locale(locale), currency_digits=True)
+    return format_currency(amount, currency, locale=babel(locale), currency_digits=True)
 
 
 def unit_price(amount: Decimal, currency: str, locale: str) -> str:
@@ -36,15 +47,14 @@ def unit_price(amount: Decimal, currency: str, locale: str) -> str:
     exponent = max(digits, min(4, -amount.normalize().as_tuple().exponent))  # type: ignore[operator]
     pattern = None
     if exponent > digits:
-        loc = Locale.parse(babel_locale(locale))
-        base = loc.currency_formats["standard"].pattern
+        base = babel(locale).currency_formats["standard"].pattern
         pattern = base.replace("0.00", "0." + "0" * exponent)
         if pattern == base:
             pattern = None
     if pattern is None:
         return money(amount, currency, locale)
     return format_currency(
-        amount, currency, format=pattern, locale=babel_locale(locale), currency_digits=False
+        amount, currency, format=pattern, locale=babel(locale), currency_digits=False
     )
 
 
@@ -54,7 +64,7 @@ def number(value: Decimal, locale: str, *, max_decimals: int = 4) -> str:
     decimals = max(0, -quantized.as_tuple().exponent)  # type: ignore[operator]
     return format_decimal(
         quantized, format="#,##0" + ("." + "0" * decimals if decimals else ""),
-        locale=babel_locale(locale),
+        locale=babel(locale),
     )  # fmt: skip
 
 
@@ -64,9 +74,8 @@ def percent(rate: Decimal, locale: str) -> str:
     decimals = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
     pattern = None
     if decimals:
-        loc = Locale.parse(babel_locale(locale))
-        pattern = loc.percent_formats[None].pattern.replace("0", "0." + "0" * decimals, 1)
-    return format_percent(value / 100, format=pattern, locale=babel_locale(locale))
+        pattern = babel(locale).percent_formats[None].pattern.replace("0", "0." + "0" * decimals, 1)
+    return format_percent(value / 100, format=pattern, locale=babel(locale))
 
 
 def base_currency_total_text(
@@ -85,16 +94,46 @@ def base_currency_total_text(
         currency=base_currency,
         amount=money(base_amount, base_currency, locale),
         document_currency=document_currency,
-        rate=format_decimal(rate, format="#,##0.######", locale=babel_locale(locale)),
+        rate=format_decimal(rate, format="#,##0.######", locale=babel(locale)),
         date=short_date(rate_date, locale),
     )
 
 
+def payment_schedule_text(doc: InvoiceDocument) -> str:
+    """The installments in one line of the document's language, e.g.
+    "Payment schedule: 1/3 €400.00 due Dec 20, 2026; 2/3 ...": what the
+    e-invoices state as payment terms (BT-20), since EN 16931 has room for
+    one due date only. Empty without a schedule."""
+    if not doc.installments:
+        return ""
+    labels = Labels(doc.locale)
+    count = len(doc.installments)
+    items = "; ".join(
+        f"{number}/{count} "
+        + labels["schedule_item"].format(
+            amount=money(installment.amount, doc.currency, doc.locale),
+            date=short_date(installment.due_date, doc.locale),
+        )
+        for number, installment in enumerate(doc.installments, 1)
+    )
+    return labels["schedule_terms"].format(items=items)
+
+
+def payment_terms_text(doc: InvoiceDocument) -> str:
+    """The payment terms the e-invoices state (BT-20): the terms, the early
+    payment discount and the payment schedule, in that order."""
+    terms = " ".join(part for part in (doc.payment_terms, doc.early_payment_discount) if part)
+    schedule = payment_schedule_text(doc)
+    if terms and schedule:
+        return f"{terms.rstrip('.')}. {schedule}"
+    return terms or schedule
+
+
 def long_date(value: date, locale: str) -> str:
     """5. März 2026 / March 5, 2026 / 5 mars 2026."""
-    return format_date(value, "long", locale=babel_locale(locale))
+    return format_date(value, "long", locale=babel(locale))
 
 
 def short_date(value: date, locale: str) -> str:
     """05.03.2026 / Mar 5, 2026 / 5 mars 2026: unambiguous in every locale."""
-    return format_date(value, "medium", locale=babel_locale(locale))
+    return format_date(value, "medium", locale=babel(locale))

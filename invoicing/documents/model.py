@@ -20,6 +20,7 @@ minor unit) are stated once here:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -253,6 +254,14 @@ class TaxSubtotal:
 
 
 @dataclass(frozen=True)
+class InstallmentDue:
+    """One installment of a payment schedule: this much is due on that day."""
+
+    due_date: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class InvoiceDocument:
     kind: DocumentKind
     number: str
@@ -291,6 +300,11 @@ class InvoiceDocument:
     # Language the document is printed in (usually the customer's); the
     # seller's locale when empty.
     language: str = ""
+    # The payment schedule of installment terms, in date order; the amounts
+    # add up to the amount due. Empty: the whole amount is due on
+    # ``due_date``. With a schedule, the first installment's date is the
+    # document's due date (BT-9); ``due_date``, when given, must be that date.
+    installments: tuple[InstallmentDue, ...] = ()
 
     def __post_init__(self) -> None:
         if self.payment_reference is None:
@@ -316,6 +330,12 @@ class InvoiceDocument:
         if any(sub.category is TaxCategory.INTRA_COMMUNITY for sub in self.tax_subtotals):
             return self.buyer.address
         return None
+
+    @property
+    def payment_due_date(self) -> date | None:
+        """The due date the e-invoice states (BT-9): the first installment's
+        when there is a schedule."""
+        return self.installments[0].due_date if self.installments else self.due_date
 
     @property
     def is_memo(self) -> bool:
@@ -634,14 +654,52 @@ def _check_dates_and_refs(doc: InvoiceDocument, problems: list[str]) -> None:
         problems.append(f"due date {doc.due_date} is before the issue date {doc.issue_date}")
     if doc.period_start and doc.period_end and doc.period_end < doc.period_start:
         problems.append("the service period ends before it starts")
-    if doc.amount_due > 0 and not (doc.due_date or doc.payment_terms):
+    if doc.amount_due > 0 and not (doc.payment_due_date or doc.payment_terms):
         # EN 16931 BR-CO-25.
         problems.append("an amount is due but there is neither a due date nor payment terms")
-    if doc.kind is DocumentKind.CREDIT_MEMO and not doc.preceding_invoice_number:
-        problems.append("a credit memo must name the invoice it credits")
+    # A credit memo names the invoice it credits when there is one (BT-25);
+    # EN 16931 does not require it, and a credit on account (a goodwill
+    # credit, a bonus) has none.
+    if doc.preceding_invoice_date and not doc.preceding_invoice_number:
+        problems.append("a preceding invoice date without the invoice number")
+    _check_installments(doc, problems)
     reference = doc.payment_reference or ""
     if reference.upper().startswith("RF") and not iso11649.is_valid(reference):
         problems.append(f"payment reference {doc.payment_reference!r} is not a valid RF reference")
+
+
+def _check_installments(doc: InvoiceDocument, problems: list[str]) -> None:
+    if not doc.installments:
+        return
+    if doc.kind is DocumentKind.CREDIT_MEMO:
+        problems.append("a credit memo has no payment schedule")
+        return
+    digits = int(get_currency_precision(doc.currency))
+    for number, installment in enumerate(doc.installments, 1):
+        if installment.amount <= 0:
+            problems.append(f"installment {number}: amount {installment.amount} is not positive")
+        if not _has_digits(installment.amount, digits):
+            problems.append(
+                f"installment {number}: amount {installment.amount} has more than {digits} decimals"
+            )
+        if installment.due_date < doc.issue_date:
+            problems.append(
+                f"installment {number}: due date {installment.due_date} is before the issue date"
+                f" {doc.issue_date}"
+            )
+    dates = [installment.due_date for installment in doc.installments]
+    for number, (before, after) in enumerate(itertools.pairwise(dates), 2):
+        if after <= before:
+            problems.append(
+                f"installment {number}: due date {after} is not after the one before ({before})"
+            )
+    total = sum((installment.amount for installment in doc.installments), ZERO)
+    if total != doc.amount_due:
+        problems.append(f"the installments add up to {total}, not the amount due {doc.amount_due}")
+    if doc.due_date and doc.due_date != dates[0]:
+        problems.append(
+            f"due date {doc.due_date} is not the first installment's due date {dates[0]}"
+        )
 
 
 def _has_digits(amount: Decimal, digits: int) -> bool:

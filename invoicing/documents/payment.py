@@ -7,6 +7,7 @@ with the reference cash application matches on.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import segno
@@ -29,6 +30,10 @@ def epc_qr_payload(doc: InvoiceDocument) -> str | None:
     purpose (empty), then either the structured RF reference or an
     unstructured remittance text (never both).
     Empty trailing fields are left out, as the standard allows.
+
+    With a payment schedule the amount is left out too (it is optional):
+    a scan must not pay every installment at once; the banking app asks the
+    payer for the amount of the installment due.
     """
     amount = doc.amount_due
     iban = doc.seller.iban.replace(" ", "").upper()
@@ -47,7 +52,7 @@ def epc_qr_payload(doc: InvoiceDocument) -> str | None:
         doc.seller.bic.replace(" ", "").upper(),
         _one_line(doc.seller.legal_name)[:_NAME_MAX],
         iban,
-        f"EUR{amount:.2f}",
+        "" if doc.installments else f"EUR{amount:.2f}",
         "",
         structured,
         _one_line(unstructured),
@@ -62,12 +67,39 @@ def epc_qr_svg(doc: InvoiceDocument) -> str | None:
     payload = epc_qr_payload(doc)
     if payload is None:
         return None
-    # EPC069-12 fixes error correction level M; segno must not raise it.
-    code = segno.make_qr(payload, error="m", boost_error=False, encoding="utf-8")
-    svg: str = code.svg_inline(
+    svg: str = _epc_qr(payload).svg_inline(
         scale=1, border=0, omitsize=True, svgclass="epc-qr", lineclass="epc-qr-line"
     )
     return svg
+
+
+def epc_qr_png_uri(doc: InvoiceDocument) -> str | None:
+    """The EPC QR code as a PNG ``data:`` URI, one pixel a module, or None.
+
+    What the PDF prints: drawn with ``image-rendering: pixelated`` (no
+    interpolation) every module is an exact square at any zoom, as with the
+    SVG, and the renderer places one small image instead of parsing and
+    stroking a path of several hundred segments (a tenth of a render).
+    """
+    payload = epc_qr_payload(doc)
+    if payload is None:
+        return None
+    return _epc_qr_png_uri(payload)
+
+
+@functools.lru_cache(maxsize=256)
+def _epc_qr(payload: str) -> segno.QRCode:
+    # EPC069-12 fixes error correction level M; segno must not raise it.
+    # Kept by payload: choosing the mask scores all eight, the dearest part of
+    # the code, and a document rendered again (a resend, a re-generation)
+    # asks for the same payload.
+    return segno.make_qr(payload, error="m", boost_error=False, encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=256)
+def _epc_qr_png_uri(payload: str) -> str:
+    uri: str = _epc_qr(payload).png_data_uri(scale=1, border=0)
+    return uri
 
 
 def _one_line(text: str) -> str:

@@ -8,13 +8,14 @@ it into a Factur-X invoice without re-rendering.
 from __future__ import annotations
 
 import base64
+import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from weasyprint import CSS, HTML
@@ -24,34 +25,79 @@ from weasyprint.urls import URLFetcher
 from invoicing.documents import formatting as fmt
 from invoicing.documents.labels import Labels
 from invoicing.documents.model import (
+    Branding,
     DocumentKind,
     InvoiceDocument,
     TaxCategory,
     validate_document,
 )
-from invoicing.documents.payment import epc_qr_svg
+from invoicing.documents.payment import epc_qr_png_uri, epc_qr_svg
 
 TEMPLATE = "invoicing/pdf/invoice.html"
 STYLESHEET = Path(__file__).resolve().parent.parent / "templates/invoicing/pdf/invoice.css"
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Parsed stylesheets kept per thread, one per tenant colour pair; a worker
+# that prints for more tenants than this parses a sheet again now and then.
+_STYLESHEETS_KEPT = 32
+# Images kept per thread (a tenant's logo, parsed and encoded once), in
+# entries of WeasyPrint's image cache: an image takes two or three of them.
+# The cache is emptied between documents once it holds more than this, never
+# during one (WeasyPrint reads its entries back while writing the PDF).
+_IMAGE_CACHE_ENTRIES = 96
 _local = threading.local()
 
 
-def _fonts_and_stylesheet() -> tuple[FontConfiguration, CSS]:
-    """One font configuration and one parsed stylesheet per thread, reused.
+class _Renderer:
+    """What one thread reuses from one PDF to the next.
 
-    A font configuration per document (WeasyPrint's default) leaks native
-    Pango/fontconfig memory, about 0.2 MB a PDF, and costs time; parsing
-    the stylesheet each time would cost more. Per thread, because neither is
-    meant to be shared between threads.
+    - A font configuration: one per document (WeasyPrint's default) leaks
+      native Pango/fontconfig memory, about 0.2 MB a PDF, and costs time.
+    - The stylesheet, parsed once per tenant colour pair with the colours
+      written in: WeasyPrint resolves a ``var()`` on every element that uses
+      it, a sheet parsed with the values costs nothing extra per document.
+    - WeasyPrint's image cache, so a logo is decoded (an SVG parsed) once.
+    - The URL fetcher.
+    Per thread, because none of them is meant to be shared between threads.
     """
-    cached: tuple[FontConfiguration, CSS] | None = getattr(_local, "fonts", None)
-    if cached is None:
-        font_config = FontConfiguration()
-        cached = _local.fonts = (
-            font_config,
-            CSS(filename=str(STYLESHEET), font_config=font_config),
-        )
-    return cached
+
+    def __init__(self) -> None:
+        self.font_config = FontConfiguration()
+        self.stylesheet_text = STYLESHEET.read_text(encoding="utf-8")
+        self.stylesheets: OrderedDict[tuple[str, str], CSS] = OrderedDict()
+        self.image_cache: dict[str, Any] = {}
+        self.fetcher = URLFetcher(allowed_protocols=("data",), timeout=1)
+
+    def stylesheet(self, primary: str, accent: str) -> CSS:
+        key = (primary, accent)
+        sheet = self.stylesheets.get(key)
+        if sheet is None:
+            text = self.stylesheet_text.replace("var(--primary)", primary).replace(
+                "var(--accent)", accent
+            )
+            sheet = self.stylesheets[key] = CSS(string=text, font_config=self.font_config)
+            if len(self.stylesheets) > _STYLESHEETS_KEPT:
+                self.stylesheets.popitem(last=False)
+        else:
+            self.stylesheets.move_to_end(key)
+        return sheet
+
+    def images(self) -> dict[str, Any]:
+        if len(self.image_cache) > _IMAGE_CACHE_ENTRIES:
+            self.image_cache.clear()
+        return self.image_cache
+
+
+def _renderer() -> _Renderer:
+    renderer: _Renderer | None = getattr(_local, "renderer", None)
+    if renderer is None:
+        renderer = _local.renderer = _Renderer()
+    return renderer
+
+
+def _colour(value: str, default: str) -> str:
+    # Validated documents have #rrggbb colours; this keeps anything else
+    # (render with validate=False) out of the stylesheet text.
+    return value if _HEX_COLOUR.match(value) else default
 
 
 def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
@@ -59,10 +105,16 @@ def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
     if validate:
         validate_document(doc)
     html = render_to_string(TEMPLATE, invoice_context(doc, inline_css=False))
-    font_config, stylesheet = _fonts_and_stylesheet()
-    pdf: bytes = HTML(string=html, url_fetcher=data_only_fetcher()).write_pdf(
+    renderer = _renderer()
+    branding = doc.seller.branding
+    stylesheet = renderer.stylesheet(
+        _colour(branding.primary_colour, Branding.primary_colour),
+        _colour(branding.accent_colour, Branding.accent_colour),
+    )
+    pdf: bytes = HTML(string=html, url_fetcher=renderer.fetcher).write_pdf(
         stylesheets=[stylesheet],
-        font_config=font_config,
+        font_config=renderer.font_config,
+        cache=renderer.images(),
         pdf_variant="pdf/a-3b",
         # Reproducible output: the same document renders to the same bytes
         # apart from WeasyPrint's own creation date.
@@ -79,10 +131,7 @@ def data_only_fetcher() -> URLFetcher:
     the renderer read a local file or call an address. One per thread, since
     a fetcher keeps state between its calls.
     """
-    fetcher: URLFetcher | None = getattr(_local, "fetcher", None)
-    if fetcher is None:
-        fetcher = _local.fetcher = URLFetcher(allowed_protocols=("data",), timeout=1)
-    return fetcher
+    return _renderer().fetcher
 
 
 def render_invoice_html(doc: InvoiceDocument) -> str:
@@ -101,6 +150,13 @@ class _Row:
     unit_price: str
     discount: str
     tax_rate: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class _InstallmentRow:
+    number: str
+    due_date: str
     amount: str
 
 
@@ -151,18 +207,31 @@ def invoice_context(doc: InvoiceDocument, *, inline_css: bool = True) -> dict[st
 
     seller, buyer = doc.seller, doc.buyer
     meta = _meta_rows(doc, labels, locale)
-    qr_svg = epc_qr_svg(doc)
+    # The PDF places the QR code as an image, the HTML preview as inline SVG.
+    qr_svg = epc_qr_svg(doc) if inline_css else None
+    qr_image = "" if inline_css else (epc_qr_png_uri(doc) or "")
     due = doc.amount_due
     if doc.kind is DocumentKind.CREDIT_MEMO:
         payment_text = labels["credited"]
     elif due <= 0:
         payment_text = labels["nothing_due"]
+    elif doc.installments:
+        payment_text = labels["please_pay_schedule"]
     elif doc.due_date:
         payment_text = labels["please_pay"].format(
             amount=money(due), date=fmt.long_date(doc.due_date, locale)
         )
     else:
         payment_text = labels["please_pay_undated"].format(amount=money(due))
+    count = len(doc.installments)
+    schedule = [
+        _InstallmentRow(
+            number=f"{number}/{count}",
+            due_date=fmt.short_date(installment.due_date, locale),
+            amount=money(installment.amount),
+        )
+        for number, installment in enumerate(doc.installments, 1)
+    ]
     title = labels.title(doc.kind)
     return {
         "doc": doc,
@@ -200,6 +269,7 @@ def invoice_context(doc: InvoiceDocument, *, inline_css: bool = True) -> dict[st
         ),
         "prepaid": money(doc.prepaid_amount) if doc.prepaid_amount else "",
         "amount_due": money(due),
+        "schedule": schedule,
         "show_amount_due": doc.kind is not DocumentKind.CREDIT_MEMO,
         "legal_notes": legal_notes,
         "payment_text": payment_text,
@@ -207,6 +277,7 @@ def invoice_context(doc: InvoiceDocument, *, inline_css: bool = True) -> dict[st
         "iban": _group4(seller.iban),
         "reference": _group4(doc.payment_reference or doc.number),
         "qr_svg": mark_safe(qr_svg) if qr_svg else "",  # noqa: S308 - segno's own SVG
+        "qr_image": qr_image,
         "footer_doc": _css_string(f"{title} {doc.number}"),
         "footer_page": _css_string(labels["page"] + " "),
         "footer_of": _css_string(" " + labels["page_of"] + " "),
@@ -218,7 +289,10 @@ def _meta_rows(doc: InvoiceDocument, labels: Labels, locale: str) -> list[tuple[
         (labels.number(doc.kind), doc.number),
         (labels["issue_date"], fmt.short_date(doc.issue_date, locale)),
     ]
-    if doc.due_date and doc.kind is not DocumentKind.CREDIT_MEMO:
+    if doc.installments:
+        first = doc.installments[0].due_date
+        rows.append((labels["first_installment"], fmt.short_date(first, locale)))
+    elif doc.due_date and doc.kind is not DocumentKind.CREDIT_MEMO:
         rows.append((labels["due_date"], fmt.short_date(doc.due_date, locale)))
     if doc.delivery_date:
         rows.append((labels["delivery_date"], fmt.short_date(doc.delivery_date, locale)))
@@ -263,7 +337,7 @@ def _logo_uri(doc: InvoiceDocument) -> str:
 
 
 def _country_name(code: str, locale: str) -> str:
-    territories = Locale.parse(fmt.babel_locale(locale)).territories
+    territories = fmt.babel(locale).territories
     return str(territories.get(code, code))
 
 

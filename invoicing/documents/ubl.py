@@ -13,6 +13,7 @@ from decimal import Decimal
 from facturx import xml_check_xsd
 from lxml import etree
 
+from invoicing.documents.formatting import payment_terms_text
 from invoicing.documents.model import (
     Address,
     DocumentKind,
@@ -60,7 +61,9 @@ def ubl_xml(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
     _delivery(root, doc)
     if doc.seller.iban and not credit:
         _payment_means(root, doc)
-    terms = " ".join(t for t in (doc.payment_terms, doc.early_payment_discount) if t)
+    # One terms note (BT-20) that also spells out a payment schedule; the
+    # due date (BT-9) is then the first installment's.
+    terms = payment_terms_text(doc)
     if terms:
         sub(sub(root, _a("PaymentTerms")), _b("Note"), terms)
     _tax_totals(root, doc)
@@ -109,8 +112,8 @@ def _header(root: etree._Element, doc: InvoiceDocument, *, credit: bool) -> None
     sub(root, _b("ProfileID"), PROFILE_ID)
     sub(root, _b("ID"), doc.number)
     sub(root, _b("IssueDate"), doc.issue_date.isoformat())
-    if doc.due_date and not credit:
-        sub(root, _b("DueDate"), doc.due_date.isoformat())
+    if doc.payment_due_date and not credit:
+        sub(root, _b("DueDate"), doc.payment_due_date.isoformat())
     sub(root, _b("CreditNoteTypeCode" if credit else "InvoiceTypeCode"), doc.type_code)
     note = "\n".join([*doc.notes, *([doc.base_currency_total] if doc.base_currency_total else [])])
     if note:

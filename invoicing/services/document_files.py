@@ -84,8 +84,6 @@ def _hints(problem: str) -> str:
         return f"{problem}: enter the customer's VAT ID on the customer page"
     if problem.startswith("the seller"):
         return f"{problem}: complete the company details under Settings"
-    if "must name the invoice it credits" in problem:
-        return f"{problem} (this credit memo is on account, without an invoice)"
     return problem
 
 

@@ -9,15 +9,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from facturx import get_facturx_xml_from_pdf
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from invoicing.documents.facturx import check_facturx_xml
 from invoicing.documents.model import (
     DocumentKind,
     InvoiceDocumentError,
     TaxCategory,
     validate_document,
 )
+from invoicing.documents.ubl import check_ubl_xml
 from invoicing.documents_source import (
     buyer_vat_id,
     document_source_hash,
@@ -31,7 +34,10 @@ from invoicing.services import (
     document_problems,
     invoice_cancel,
 )
-from invoicing.services.document_files import invoice_document_checked
+from invoicing.services.document_files import (
+    invoice_document_checked,
+    invoice_documents_generate,
+)
 from otc.errors import ValidationFailed
 from otc.tenancy.context import tenant_context
 from tests.factories import CustomerAddressFactory, CustomerFactory
@@ -309,20 +315,28 @@ def test_debit_memos_with_and_without_an_invoice(seller, buyer):
     assert loose.preceding_invoice_number == ""
 
 
-def test_a_credit_memo_on_account_cannot_be_printed_and_says_why(seller, buyer):
-    """The documents module wants every credit memo to name an invoice; a
-    credit on account names none (reported to the renderer's owner)."""
+def test_a_credit_memo_on_account_prints_and_its_e_invoices_validate(seller, buyer):
+    """A goodwill credit names no invoice (BT-25 is optional in EN 16931):
+    nothing keeps it from being printed, and both e-invoices are valid."""
     with tenant_context(seller):
         memo = credit_memo_create(
             tenant=seller, actor=SYSTEM, customer=buyer, lines=[line("10.00")]
         )
-        problems = document_problems(tenant=seller, invoice=memo)
-    assert problems == [
-        (
-            "a credit memo must name the invoice it credits "
-            "(this credit memo is on account, without an invoice)"
-        )
-    ]
+        assert document_problems(tenant=seller, invoice=memo) == []
+        stored = invoice_documents_generate(tenant=seller, invoice=memo)
+    assert stored.rendered
+    with stored.pdf.file.open("rb") as handle:
+        pdf = handle.read()
+    with stored.ubl.file.open("rb") as handle:
+        ubl = handle.read()
+    _, cii = get_facturx_xml_from_pdf(pdf, check_xsd=True)
+    check_facturx_xml(cii)
+    assert b"<ram:TypeCode>381</ram:TypeCode>" in cii
+    assert b"InvoiceReferencedDocument" not in cii
+    check_ubl_xml(ubl)
+    assert b"<CreditNote " in ubl
+    assert b"<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>" in ubl
+    assert b"BillingReference" not in ubl
 
 
 # --- odd but legal shapes ----------------------------------------------------------------

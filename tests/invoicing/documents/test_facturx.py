@@ -38,6 +38,8 @@ from tests.samples import sample
 CASES = {
     "invoice": {},
     "credit memo": {"kind": DocumentKind.CREDIT_MEMO},
+    "credit memo on account": {"kind": DocumentKind.CREDIT_MEMO, "on_account": True},
+    "installments": {"installments": 3},
     "debit memo": {"kind": DocumentKind.DEBIT_MEMO},
     "reverse charge": {"category": TaxCategory.REVERSE_CHARGE, "buyer": EXAMPLE_BUYER_FR},
     "intra-Community": {"category": TaxCategory.INTRA_COMMUNITY, "buyer": EXAMPLE_BUYER_FR},
@@ -260,3 +262,33 @@ def test_invoice_date_in_xml_is_the_issue_date():
     doc = example_document(lines=1, issue_date=date(2026, 2, 28))
     root = parse(facturx_xml(doc))
     assert text(root, "rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString") == "20260228"
+
+
+def test_credit_memo_on_account_is_381_without_a_reference():
+    doc = example_document(lines=2, kind=DocumentKind.CREDIT_MEMO, on_account=True)
+    xml = facturx_xml(doc)
+    check_facturx_xml(xml)
+    root = parse(xml)
+    assert text(root, "rsm:ExchangedDocument/ram:TypeCode") == "381"
+    assert root.find(".//ram:InvoiceReferencedDocument", CII_NS) is None
+    assert schematron_failures(xml, CII_SCHEMATRON) == []
+
+
+def test_a_payment_schedule_is_the_first_due_date_and_the_terms_text():
+    doc = example_document(lines=3, installments=3, language="en")
+    first, second, third = doc.installments
+    root = parse(facturx_xml(doc))
+    (terms,) = root.findall(".//ram:SpecifiedTradePaymentTerms", CII_NS)
+    assert text(terms, "ram:DueDateDateTime/udt:DateTimeString") == "20261220"
+    description = text(terms, "ram:Description")
+    assert description.startswith("Payable in monthly installments. Payment schedule: ")
+    assert f"1/3 €{first.amount:,.2f} due Dec 20, 2026" in description
+    assert f"2/3 €{second.amount:,.2f} due Jan 20, 2027" in description
+    assert f"3/3 €{third.amount:,.2f} due Feb 20, 2027" in description
+    assert first.amount + second.amount + third.amount == doc.amount_due
+
+
+def test_the_embedded_xml_of_a_schedule_is_the_one_written():
+    doc = example_document(lines=2, installments=2)
+    _, embedded = get_facturx_xml_from_pdf(render_facturx_pdf(doc), check_xsd=True)
+    assert embedded == facturx_xml(doc)

@@ -19,6 +19,7 @@ from invoicing.documents.model import (
     Address,
     Branding,
     DocumentKind,
+    InstallmentDue,
     InvoiceDocumentError,
     Line,
     TaxCategory,
@@ -222,8 +223,8 @@ def test_intra_community_supply_needs_a_delivery_date():
 
 def test_memo_and_date_rules():
     doc = doc_with([line(1, "1", "100")])
-    assert "a credit memo must name the invoice it credits" in problems_of(
-        dataclasses.replace(doc, kind=DocumentKind.CREDIT_MEMO)
+    assert "a preceding invoice date without the invoice number" in problems_of(
+        dataclasses.replace(doc, kind=DocumentKind.CREDIT_MEMO, preceding_invoice_date=JAN_30)
     )
     assert "due date 2026-02-01 is before the issue date 2026-03-01" in problems_of(
         dataclasses.replace(doc, due_date=date(2026, 2, 1))
@@ -232,6 +233,95 @@ def test_memo_and_date_rules():
         dataclasses.replace(doc, due_date=None)
     )
     validate_document(dataclasses.replace(doc, due_date=None, payment_terms="Net 30"))
+
+
+JAN_30 = date(2026, 1, 30)
+
+
+def test_a_credit_memo_on_account_names_no_invoice_and_is_valid():
+    memo = doc_with(
+        [line(1, "1", "100")],
+        kind=DocumentKind.CREDIT_MEMO,
+        due_date=None,
+        payment_terms="Offset against open invoices",
+    )
+    assert memo.preceding_invoice_number == ""
+    validate_document(memo)
+    validate_document(example_document(lines=2, kind=DocumentKind.CREDIT_MEMO, on_account=True))
+
+
+# --- payment schedules ---------------------------------------------------------------------
+
+
+def scheduled(*parts: tuple[date, str], **fields: object):
+    doc = doc_with([line(1, "1", "1000")], **fields)  # 1,190.00 due
+    return dataclasses.replace(
+        doc,
+        due_date=parts[0][0] if parts else doc.due_date,
+        installments=tuple(InstallmentDue(due_date=day, amount=D(amount)) for day, amount in parts),
+    )
+
+
+def test_a_payment_schedule_that_adds_up_is_valid():
+    doc = scheduled((date(2026, 3, 31), "400.00"), (date(2026, 4, 30), "790.00"))
+    validate_document(doc)
+    assert doc.payment_due_date == date(2026, 3, 31)
+    assert dataclasses.replace(doc, installments=()).payment_due_date == doc.due_date
+    for count in (2, 3, 7):
+        example = example_document(lines=5, installments=count)
+        validate_document(example)
+        assert sum(i.amount for i in example.installments) == example.amount_due
+
+
+def test_installments_must_add_up_to_the_amount_due():
+    doc = scheduled((date(2026, 3, 31), "400.00"), (date(2026, 4, 30), "789.99"))
+    assert problems_of(doc) == ["the installments add up to 1189.99, not the amount due 1190.00"]
+    prepaid = dataclasses.replace(
+        scheduled((date(2026, 3, 31), "400.00"), (date(2026, 4, 30), "690.00")),
+    )
+    prepaid = dataclasses.replace(prepaid, prepaid_amount=D(100), amount_due=D("1090.00"))
+    validate_document(prepaid)
+
+
+def test_installment_dates_ascend_from_the_issue_date():
+    problems = problems_of(
+        scheduled(
+            (date(2026, 2, 27), "100.00"),
+            (date(2026, 4, 30), "500.00"),
+            (date(2026, 4, 30), "590.00"),
+        )
+    )
+    assert "installment 1: due date 2026-02-27 is before the issue date 2026-03-01" in problems
+    assert "installment 3: due date 2026-04-30 is not after the one before (2026-04-30)" in problems
+    assert "due date 2026-02-27 is before the issue date 2026-03-01" in problems
+
+
+def test_installment_amounts_are_positive_minor_units():
+    problems = problems_of(
+        scheduled(
+            (date(2026, 3, 31), "1190.005"),
+            (date(2026, 4, 30), "0"),
+            (date(2026, 5, 31), "-0.005"),
+        )
+    )
+    assert "installment 1: amount 1190.005 has more than 2 decimals" in problems
+    assert "installment 2: amount 0 is not positive" in problems
+    assert "installment 3: amount -0.005 is not positive" in problems
+
+
+def test_the_due_date_of_a_schedule_is_its_first_installment():
+    doc = scheduled((date(2026, 3, 31), "400.00"), (date(2026, 4, 30), "790.00"))
+    assert problems_of(dataclasses.replace(doc, due_date=date(2026, 4, 30))) == [
+        "due date 2026-04-30 is not the first installment's due date 2026-03-31"
+    ]
+    validate_document(dataclasses.replace(doc, due_date=None))
+
+
+def test_a_credit_memo_has_no_payment_schedule():
+    doc = scheduled((date(2026, 3, 31), "1190.00"), kind=DocumentKind.CREDIT_MEMO, due_date=None)
+    assert problems_of(dataclasses.replace(doc, due_date=None)) == [
+        "a credit memo has no payment schedule"
+    ]
 
 
 def test_negative_totals_ask_for_a_credit_memo():

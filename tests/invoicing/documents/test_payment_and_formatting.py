@@ -159,3 +159,10 @@ def test_base_currency_total_text():
     assert fmt.base_currency_total_text(locale="de", **kwargs) == (
         "Gesamtbetrag in EUR: 1.136,58\xa0€ zum Kurs 1 USD = 0,9212 EUR (20.11.2026)"
     )
+
+
+def test_the_qr_code_of_a_payment_schedule_leaves_the_amount_to_the_payer():
+    doc = example_document(lines=2, installments=3)
+    fields = epc_qr_payload(doc).split("\n")
+    assert fields[7] == ""
+    assert fields[9] == doc.payment_reference

@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 import pytest
+import segno
 
 from invoicing.documents.examples import (
     EXAMPLE_BUYER_US,
@@ -17,6 +18,7 @@ from invoicing.documents.examples import (
     example_lines,
 )
 from invoicing.documents.model import DocumentKind, InvoiceDocumentError, make_document
+from invoicing.documents.payment import epc_qr_payload
 from invoicing.documents.pdf import data_only_fetcher, render_invoice_html, render_invoice_pdf
 from tests.invoicing.documents.helpers import pdf_pages_text, pdf_reader, pdf_xmp
 
@@ -190,3 +192,80 @@ def test_an_svg_logo_pointing_elsewhere_still_renders_without_fetching():
     branding = dataclasses.replace(EXAMPLE_SELLER.branding, logo=logo)
     doc = example_document(lines=1, seller=dataclasses.replace(EXAMPLE_SELLER, branding=branding))
     assert render_invoice_pdf(doc).startswith(b"%PDF-")
+
+
+def test_the_printed_qr_code_is_the_epc_code_module_for_module(short_invoice_de):
+    """The PDF places the QR code as a one-pixel-a-module image drawn without
+    smoothing; reading the image back must give segno's symbol exactly."""
+    doc, pdf = short_invoice_de
+    code = segno.make_qr(epc_qr_payload(doc), error="m", boost_error=False, encoding="utf-8")
+    (page,) = pdf_reader(pdf).pages
+    images = [image for image in page.images if image.image.size == code.symbol_size(border=0)]
+    assert len(images) == 1
+    pixels = images[0].image.convert("L")
+    width, height = pixels.size
+    printed = [[pixels.getpixel((x, y)) < 128 for x in range(width)] for y in range(height)]
+    assert printed == [[bool(module) for module in row] for row in code.matrix]
+    xobject = next(
+        obj.get_object()
+        for obj in page["/Resources"]["/XObject"].values()
+        if obj.get_object()["/Width"] == width
+    )
+    assert xobject["/Interpolate"] == False  # noqa: E712 - a pypdf BooleanObject
+
+
+def test_renders_reuse_the_parsed_logo_and_stylesheet_but_not_another_tenants_colours():
+    plain = example_document(lines=1)
+    other = dataclasses.replace(
+        EXAMPLE_SELLER,
+        branding=dataclasses.replace(EXAMPLE_SELLER.branding, primary_colour="#aa0000"),
+    )
+    first = render_invoice_pdf(plain)
+    second = render_invoice_pdf(example_document(lines=1, seller=other))
+    again = render_invoice_pdf(plain)
+    # The kept stylesheet carries the colour it was parsed with: red only in
+    # the document of the seller whose colour it is.
+    red = b"0.666667 0 0 rg"
+    assert red in _content(second)
+    assert red not in _content(first)
+    assert red not in _content(again)
+    assert pdf_pages_text(first) == pdf_pages_text(again)
+
+
+def _content(pdf: bytes) -> bytes:
+    return b"".join(page.get_contents().get_data() for page in pdf_reader(pdf).pages)
+
+
+def test_a_payment_schedule_is_printed_under_the_totals():
+    doc = example_document(lines=2, installments=3, language="en", buyer=EXAMPLE_BUYER_US)
+    text = flat("\n".join(pdf_pages_text(render_invoice_pdf(doc))))
+    first, second, third = doc.installments
+    assert "Payment schedule Installment Due date Amount" in text
+    assert f"1/3 Dec 20, 2026 €{first.amount:,.2f}" in text
+    assert f"2/3 Jan 20, 2027 €{second.amount:,.2f}" in text
+    assert f"3/3 Feb 20, 2027 €{third.amount:,.2f}" in text
+    assert "First installment Dec 20, 2026" in text
+    assert "Please transfer each installment of the payment schedule by its due date" in text
+    assert text.index("Net total") < text.index("Payment schedule") < text.index("Payment Please")
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "row"),
+    [
+        ("de", "Zahlungsplan Rate Fällig am Betrag", "2/2 20.01.2027"),
+        ("fr", "Échéancier Versement Échéance Montant", "2/2 20 janv. 2027"),
+    ],
+)
+def test_the_payment_schedule_speaks_the_documents_language(language, heading, row):
+    doc = example_document(lines=1, installments=2, language=language)
+    text = flat("\n".join(pdf_pages_text(render_invoice_pdf(doc))))
+    assert heading in text
+    assert row in text
+
+
+def test_a_credit_memo_on_account_prints_without_a_reference():
+    doc = example_document(lines=2, kind=DocumentKind.CREDIT_MEMO, on_account=True, language="en")
+    (page,) = map(flat, pdf_pages_text(render_invoice_pdf(doc)))
+    assert "Credit memo" in page
+    assert "Refers to invoice" not in page
+    assert "This amount will be credited to your customer account." in page

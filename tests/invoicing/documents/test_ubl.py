@@ -37,6 +37,8 @@ from tests.samples import sample
 CASES = {
     "invoice": {},
     "credit memo": {"kind": DocumentKind.CREDIT_MEMO},
+    "credit memo on account": {"kind": DocumentKind.CREDIT_MEMO, "on_account": True},
+    "installments": {"installments": 3},
     "debit memo": {"kind": DocumentKind.DEBIT_MEMO},
     "reverse charge": {"category": TaxCategory.REVERSE_CHARGE, "buyer": EXAMPLE_BUYER_FR},
     "intra-Community": {"category": TaxCategory.INTRA_COMMUNITY, "buyer": EXAMPLE_BUYER_FR},
@@ -217,3 +219,24 @@ def test_our_invoice_has_the_top_level_shape_of_the_peppol_sample():
     assert text(theirs, "cbc:CustomizationID") == text(ours, "cbc:CustomizationID")
     assert text(theirs, "cbc:ProfileID") == text(ours, "cbc:ProfileID")
     assert len(shared) >= 12
+
+
+def test_credit_memo_on_account_is_a_credit_note_without_a_billing_reference():
+    doc = example_document(lines=2, kind=DocumentKind.CREDIT_MEMO, on_account=True)
+    xml = ubl_xml(doc)
+    check_ubl_xml(xml)
+    root = parse(xml)
+    assert root.tag == "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote"
+    assert text(root, "cbc:CreditNoteTypeCode") == "381"
+    assert root.find("cac:BillingReference", UBL_NS) is None
+    assert schematron_failures(xml, UBL_SCHEMATRON) == []
+
+
+def test_a_payment_schedule_is_the_first_due_date_and_one_terms_note():
+    doc = example_document(lines=2, installments=3)
+    root = parse(ubl_xml(doc))
+    assert text(root, "cbc:DueDate") == "2026-12-20"
+    (note,) = [node.text for node in root.findall("cac:PaymentTerms/cbc:Note", UBL_NS)]
+    assert note.startswith("Zahlung in monatlichen Raten. Zahlungsplan: 1/3 ")
+    assert "fällig am 20.12.2026; 2/3 " in note
+    assert "fällig am 20.02.2027" in note
