@@ -599,6 +599,9 @@ def ledger_write_off(
         )
 
 
+DEDUCTION_TRANSFER_SOURCE = "ledger.deduction_transfer"
+
+
 def ledger_transfer_to_deduction(
     *,
     tenant: Tenant,
@@ -665,7 +668,7 @@ def ledger_transfer_to_deduction(
             open_amount=-amount,
             open_base_amount=-base,
             due_date=None,
-            **common,
+            **{**common, "source_type": DEDUCTION_TRANSFER_SOURCE, "source_id": str(deduction.pk)},
         )
         _post(
             tenant=tenant,
@@ -722,3 +725,50 @@ def ledger_transfer_to_deduction(
             },
         )
     return deduction
+
+
+def ledger_transfer_to_deduction_reverse(
+    *, tenant: Tenant, actor: Actor, deduction_item_id: int, effective_date: date, reason: str
+) -> OpenItem:
+    """Undo ``ledger_transfer_to_deduction`` while the deduction is still
+    untouched: the amount goes back onto the invoice (its settlement is
+    reversed) and the deduction item is settled by the counter item, so both
+    close. Returns the invoice item."""
+    with transaction.atomic():
+        counter = (
+            OpenItem.objects.for_tenant(tenant)
+            .filter(source_type=DEDUCTION_TRANSFER_SOURCE, source_id=str(deduction_item_id))
+            .first()
+        )
+        if counter is None:
+            raise LedgerError(f"Open item {deduction_item_id} is not a transferred deduction.")
+        settlement = (
+            Application.objects.for_tenant(tenant)
+            .filter(credit_item=counter, kind=ApplicationKind.DEDUCTION, reverses__isnull=True)
+            .first()
+        )
+        if settlement is None:
+            raise LedgerError("The deduction's settlement of the invoice was not found.")
+        locked = _locked_items(tenant, deduction_item_id, counter.pk, settlement.debit_item_id)
+        deduction = locked[deduction_item_id]
+        if deduction.open_amount != deduction.amount:
+            raise ConflictError(
+                f"{deduction.number} was already worked on; resolve it instead of undoing it."
+            )
+        ledger_application_reverse(
+            tenant=tenant,
+            actor=actor,
+            application_id=settlement.pk,
+            effective_date=effective_date,
+            reason=reason,
+        )
+        ledger_apply(
+            tenant=tenant,
+            actor=actor,
+            debit_item_id=deduction.pk,
+            credit_item_id=counter.pk,
+            amount=deduction.amount,
+            effective_date=effective_date,
+            kind=ApplicationKind.DEDUCTION,
+        )
+        return locked[settlement.debit_item_id]

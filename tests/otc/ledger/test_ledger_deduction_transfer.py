@@ -123,3 +123,34 @@ def test_deduction_larger_than_open_is_refused_and_nothing_posted(ledger_a, tena
     with tenant_context(tenant_b):
         other_invoice.refresh_from_db()
         assert other_invoice.open_amount == Decimal("50.00")
+
+
+def test_undo_puts_the_amount_back_on_the_invoice(ledger_a):
+    from otc.ledger.services import ledger_transfer_to_deduction_reverse
+
+    tenant, customer = ledger_a
+    invoice = _post(tenant, customer, ItemKind.INVOICE, "300.00", "USD", JAN, "INV-9")
+    before = customer_balance(tenant=tenant, customer=customer)
+    deduction = ledger_transfer_to_deduction(
+        tenant=tenant,
+        actor=SYSTEM,
+        debit_item_id=invoice.pk,
+        amount=Decimal("120.00"),
+        effective_date=FEB,
+        number="DED-INV-9",
+        reason="Pricing",
+    )
+    ledger_transfer_to_deduction_reverse(
+        tenant=tenant,
+        actor=SYSTEM,
+        deduction_item_id=deduction.pk,
+        effective_date=FEB,
+        reason="applied in error",
+    )
+    invoice.refresh_from_db()
+    deduction.refresh_from_db()
+    assert (invoice.open_amount, invoice.status) == (Decimal("300.00"), ItemStatus.OPEN)
+    assert (deduction.open_amount, deduction.status) == (Decimal("0"), ItemStatus.CLOSED)
+    after = customer_balance(tenant=tenant, customer=customer)
+    assert (after.by_currency, after.base) == (before.by_currency, before.base)
+    assert not OpenItem.objects.filter(customer=customer, status="open").exclude(pk=invoice.pk)
