@@ -259,6 +259,8 @@ def _reference_hits(payment: PaymentFacts, index: MatchIndex) -> dict[int, _RefH
         for key, token in reference_keys(text).items():
             exact = key.startswith("RF:") or key == alnum_upper(token)
             for item_id in index.by_key.get(key, ()):
+                if item_id not in index.items:
+                    continue  # applied earlier in this run
                 known = hits.get(item_id)
                 if known is None or (exact and not known.exact):
                     hits[item_id] = _RefHit(item_id, token, exact)
@@ -700,7 +702,9 @@ def _confidence(customer_score: float, certainty: float) -> int:
     return max(0, min(100, int(customer_score * certainty * 100 + 1e-9)))
 
 
-def match_payment(payment: PaymentFacts, index: MatchIndex, policy: Policy) -> list[Proposal]:
+def match_payment(  # noqa: PLR0912  (reads top to bottom as the docstring describes)
+    payment: PaymentFacts, index: MatchIndex, policy: Policy
+) -> list[Proposal]:
     """Ranked proposals for one payment, best first (possibly none)."""
     hits = _reference_hits(payment, index)
     evidence = _identify(payment, index, hits)
@@ -725,7 +729,8 @@ def match_payment(payment: PaymentFacts, index: MatchIndex, policy: Policy) -> l
             # A running number alone ("Rechnung 123") for a known customer.
             for number in short_numbers(payment.text):
                 for item_id in index.by_last_group.get((customer_id, number), ()):
-                    referenced.append(index.items[item_id])
+                    if item_id in index.items:
+                        referenced.append(index.items[item_id])
             referenced = list({item.id: item for item in referenced}.values())
             exact_refs = False
         else:
@@ -775,8 +780,9 @@ def _unknown_payer(ctx: _Context) -> list[Proposal]:
     amount, at low confidence, so a person has somewhere to start."""
     out: list[Proposal] = []
     key = (ctx.payment.currency, ctx.payment.amount)
-    for item in (ctx.index.items[i] for i in ctx.index.by_amount.get(key, ())):
-        if item.open_amount == ctx.payment.amount:
+    for item_id in ctx.index.by_amount.get(key, ()):
+        item = ctx.index.items.get(item_id)
+        if item is not None and item.open_amount == ctx.payment.amount:
             out.append(
                 Proposal(
                     customer_id=item.customer_id,
