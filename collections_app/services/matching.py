@@ -80,7 +80,14 @@ def _minor(currency: str) -> Decimal:
 
 
 def index_load(*, tenant: Tenant, on: date) -> MatchIndex:
-    """Everything the engine looks up, in five queries."""
+    """Everything the engine looks up, in five queries, read in one
+    transaction (one consistent snapshot; the row-level security setting
+    lives per transaction, which a server-side cursor must share)."""
+    with transaction.atomic():
+        return _index_load(tenant=tenant, on=on)
+
+
+def _index_load(*, tenant: Tenant, on: date) -> MatchIndex:
     terms = {
         t.pk: t for t in PaymentTerms.objects.for_tenant(tenant).filter(discount_percent__gt=0)
     }
