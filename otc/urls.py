@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("otc.ledger.api.urls")),
     path("api/v1/", include("otc.fx.api.urls")),
     path("api/v1/", include("invoicing.api.urls")),
+    path("api/v1/", include("collections_app.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
