@@ -73,6 +73,11 @@ class BankTransaction:
     original_amount: Decimal | None = None  # instructed amount before charges/FX
     original_currency: str = ""
     location: str = ""  # where in the file (for messages and the statement view)
+    # Added for CAMT: the ultimate debtor when it differs from the account
+    # holder (a group paying for a subsidiary), and whether the bank booked
+    # the entry (False for CAMT status PDNG/INFO: not yet money on the account).
+    ultimate_payer_name: str = ""
+    booked: bool = True
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,10 @@ class RemittanceLine:
     adjustment_amount: Decimal | None = None  # short-paid amount the payer explains
     adjustment_reason: str = ""  # payer's reason code / text (e.g. EDI 820 ADX 'CS')
     location: str = ""
+    # Added: the payer's notes on the line (EDI 820 REF after an RMR) and the
+    # invoice date the payer quotes (DTM*003), both help a clerk match by hand.
+    note: str = ""
+    invoice_date: date | None = None
 
 
 @dataclass(frozen=True)

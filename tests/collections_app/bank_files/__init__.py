@@ -1,0 +1,1 @@
+"""Bank-file and remittance parsers: real samples, malformed inputs, writers."""
