@@ -31,9 +31,11 @@ from django.utils import timezone
 
 from collections_app.bank_files.types import (
     BankFileError,
+    BankFileFormat,
     BankTransaction,
     CsvColumnMapping,
     Direction,
+    RemittanceFormat,
 )
 from collections_app.bank_files.types import (
     BankStatement as ParsedStatement,
@@ -123,10 +125,14 @@ def bank_file_import(
     csv_mapping: CsvColumnMapping | None = None,
 ) -> ImportResult:
     """Parse a bank file (format detected unless given) and import it."""
-    from collections_app.bank_files import parse_bank_file  # type: ignore[attr-defined]
+    from collections_app.bank_files import parse_bank_file
 
     try:
-        parsed = parse_bank_file(data, file_format=file_format, csv_mapping=csv_mapping)
+        parsed = parse_bank_file(
+            data,
+            file_format=BankFileFormat(file_format) if file_format else None,
+            csv_mapping=csv_mapping,
+        )
     except BankFileError as error:
         raise BankFileRejected(
             f"{file_name or 'The file'} was not imported: {error}",
@@ -390,10 +396,12 @@ def remittance_import(
     linked payment still open is matched again with the advice's lines."""
     sha = hashlib.sha256(data).hexdigest() if data is not None else ""
     if data is not None:
-        from collections_app.bank_files import parse_remittance  # type: ignore[attr-defined]
+        from collections_app.bank_files import parse_remittance
 
         try:
-            remittances = parse_remittance(data, file_format=file_format)
+            remittances = parse_remittance(
+                data, file_format=RemittanceFormat(file_format) if file_format else None
+            )
         except BankFileError as error:
             raise BankFileRejected(
                 f"{file_name or 'The remittance'} was not imported: {error}",

@@ -11,6 +11,7 @@ from collections_app.bank_files.types import BankFileError, RemittanceFormat, Re
 from collections_app.bank_files.types import Remittance as ParsedRemittance
 from collections_app.models import BankStatement, Payment, PaymentStatus
 from collections_app.services import remittance_import, statement_match, statements_import
+from collections_app.tasks import match_statement
 from otc.ledger.models import ItemStatus, OpenItem
 from otc.tenancy.context import tenant_context
 from tests.collections_app.conftest import DAY, SYSTEM, customer, invoice, refreshed, statement, tx
@@ -225,3 +226,38 @@ def test_other_tenant_gets_404_and_changes_nothing(erp_b, books, tenant_a):
         assert Payment.objects.get(pk=applied.pk).status == PaymentStatus.APPLIED
         assert Payment.objects.get(pk=queued.pk).status == PaymentStatus.UNIDENTIFIED
         assert OpenItem.objects.get(pk=books["invoice"].pk).status == ItemStatus.CLOSED
+
+
+def test_real_camt053_upload_end_to_end(erp, books, tenant_a, django_capture_on_commit_callbacks):
+    from collections_app.bank_files.writers import write_camt053
+
+    data = write_camt053(
+        [
+            statement(
+                "CAMT-REAL-1",
+                tx("200.00", name="Acme Tools AG", text="INV-2026-000124", e2e="E-REAL"),
+            )
+        ]
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = erp.post(
+            "/api/v1/bank-statements/",
+            {"file": SimpleUploadedFile("camt.xml", data)},
+            format="multipart",
+        )
+    assert response.status_code == 201, response.json()
+    assert response.json()["statements"][0]["format"] == "camt053"
+    assert len(callbacks) == 1  # the matching task, enqueued after commit
+    # What the worker does with it:
+    match_statement.apply(args=[tenant_a.pk, response.json()["statements"][0]["id"]])
+    with tenant_context(tenant_a):
+        # The matching task ran after commit and applied the payment.
+        assert Payment.objects.get(end_to_end_id="E-REAL").status == PaymentStatus.APPLIED
+        assert refreshed(books["invoice2"]).status == ItemStatus.CLOSED
+    truncated = erp.post(
+        "/api/v1/bank-statements/",
+        {"file": SimpleUploadedFile("cut.xml", data[: len(data) // 2])},
+        format="multipart",
+    )
+    assert truncated.status_code == 422
+    assert truncated["Content-Type"].startswith(PROBLEM)
