@@ -366,11 +366,13 @@ def _parties(details: list[etree._Element], direction: Direction) -> _Parties:
             if parties is None:
                 continue
             name = _first(parties, f"{side}/Pty/Nm", f"{side}/Nm")
-            if not name:
+            ultimate = _first(parties, f"Ultmt{side}/Pty/Nm", f"Ultmt{side}/Nm")
+            if not (name or ultimate):
                 continue
             return _Parties(
-                name=clean(name),
-                ultimate=clean(_first(parties, f"Ultmt{side}/Pty/Nm", f"Ultmt{side}/Nm")),
+                # A payment on behalf of someone may name only the ultimate debtor.
+                name=clean(name or ultimate),
+                ultimate=clean(ultimate),
                 account=_first(parties, f"{side}Acct/Id/IBAN", f"{side}Acct/Id/Othr/Id"),
                 bic=_first(
                     detail,

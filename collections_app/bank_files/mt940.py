@@ -29,7 +29,8 @@ from decimal import Decimal
 from ._common import check_currency, clean, decode_text, parse_decimal, to_minor_unit
 from .types import BankFileError, BankFileFormat, BankStatement, BankTransaction, Direction
 
-_TAG = re.compile(r"^:(\d{2}[A-Z]?):(.*)$")
+# Numeric tags, plus :NS: (non-standard) that some banks add; NS is ignored.
+_TAG = re.compile(r"^:(\d{2}[A-Z]?|NS):(.*)$")
 _SWIFT_BLOCK4 = re.compile(r"\{4:\s*\n(.*?)\n-\}", re.DOTALL)
 _BALANCE = re.compile(r"^([CD])(\d{6})([A-Z]{3})(\d[\d,]*)$")
 _FLOOR = re.compile(r"^([A-Z]{3})([CD]?)(\d[\d,]*)$")
@@ -169,6 +170,8 @@ def _statement(message: _Message, *, interim: bool) -> BankStatement:
     state = _StatementState()
     pending: tuple[_Field, re.Match[str]] | None = None
     for item in message.fields:
+        if item.tag == "NS":
+            continue  # bank-specific, between any two fields
         if item.tag == "86" and pending is not None:
             state.transactions.append(_transaction(pending, item, state))
             pending = None

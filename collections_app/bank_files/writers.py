@@ -199,6 +199,12 @@ def _minor(amount: Decimal, currency: str) -> int:
     return int(amount.scaleb(minor_units(currency)).to_integral_value())
 
 
+def _shown_text(tx: BankTransaction) -> str:
+    """Formats without a structured field show the creditor references in
+    the text, as banks do."""
+    return tx.remittance_text or " ".join(tx.structured_references)
+
+
 def _bai_text(value: str) -> str:
     # A "/" would end the record early and commas separate fields.
     return value.replace("/", " ").replace(",", " ")
@@ -240,7 +246,7 @@ def _bai_group(
         value = f"V,{tx.value_date:%y%m%d}," if tx.value_date else "Z"
         record = (
             f"16,{code},{amount},{value},{_bai_text(tx.bank_reference)},"
-            f"{_bai_text(tx.end_to_end_id)},{_bai_text(tx.remittance_text)}"
+            f"{_bai_text(tx.end_to_end_id)},{_bai_text(_shown_text(tx))}"
         )
         # Physical records of 80 columns; the text runs on in 88 records.
         account_lines.append(record[:80])
@@ -352,8 +358,8 @@ def _mt940_transaction(tx: BankTransaction, currency: str) -> list[str]:
     if tx.end_to_end_id:
         remittance += f"EREF+{_swift_text(tx.end_to_end_id)}"
         remittance += " " * (-len(remittance) % 27)  # the id ends with its subfield
-    if tx.remittance_text:
-        remittance += f"SVWZ+{_swift_text(tx.remittance_text)}"
+    if _shown_text(tx):
+        remittance += f"SVWZ+{_swift_text(_shown_text(tx))}"
     fields, _ = _subfields(remittance, 20, limit=10)
     if len(remittance) > 270:
         more, _ = _subfields(remittance[270:], 60, limit=4)
@@ -431,6 +437,8 @@ def _csv_value(tx: BankTransaction, name: str, mapping: CsvColumnMapping) -> str
         return _csv_amount(tx.amount, tx.currency, mapping) if credit else ""
     if name == "debit_amount":
         return "" if credit else _csv_amount(tx.amount, tx.currency, mapping)
+    if name == "remittance_text":
+        return _shown_text(tx)
     return str(getattr(tx, name))
 
 

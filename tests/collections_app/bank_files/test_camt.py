@@ -283,3 +283,18 @@ LAUGHS = b"""<?xml version="1.0"?>
 def test_hostile_xml_is_refused(data: bytes) -> None:
     with pytest.raises(BankFileError, match="DOCTYPE"):
         parse_bank_file(data, file_format=BankFileFormat.CAMT053)
+
+
+def test_ultimate_debtor_names_the_payer_when_the_debtor_is_missing() -> None:
+    entry = _entry().replace(
+        "<RmtInf>",
+        "<RltdPties><UltmtDbtr><Pty><Nm>Beta Retail SA</Nm></Pty></UltmtDbtr></RltdPties><RmtInf>",
+    )
+    (statement,) = parse_bank_file(_camt(entry))
+    (tx,) = statement.transactions
+    assert (tx.payer_name, tx.ultimate_payer_name) == ("Beta Retail SA", "Beta Retail SA")
+
+
+def test_pending_entries_are_marked_not_booked() -> None:
+    (statement,) = parse_bank_file(_camt(_entry().replace("<Sts>BOOK</Sts>", "<Sts>PDNG</Sts>")))
+    assert statement.transactions[0].booked is False

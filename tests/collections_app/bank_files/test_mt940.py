@@ -176,3 +176,10 @@ def test_truncated_statement_is_refused() -> None:
     with pytest.raises(BankFileError, match="without a closing balance") as caught:
         parse_bank_file(cut.encode(), file_format=BankFileFormat.MT940)
     assert caught.value.location == "line 7"
+
+
+def test_non_standard_ns_field_is_ignored() -> None:
+    data = GOOD.replace(":62F:", ":NS:22Kontostand\n:62F:").replace(":86:", ":NS:01X\n:86:")
+    (statement,) = parse_bank_file(data.encode())
+    assert statement.closing_balance == Decimal("1250.00")
+    assert statement.transactions[0].payer_name == "ACME GMBH"
