@@ -453,6 +453,7 @@ class RemittanceLine(TenantOwnedModel):
     discount_amount = amount_field(null=True, blank=True)
     adjustment_amount = amount_field(null=True, blank=True)
     adjustment_reason = models.CharField(max_length=140, blank=True)
+    note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["remittance", "position"]

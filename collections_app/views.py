@@ -445,8 +445,9 @@ class UploadForm(forms.Form):
             *[(f.value, f.value.upper()) for f in BankFileFormat],
         ],
     )
-    csv_mapping = forms.ModelChoiceField(
-        queryset=CsvMappingProfile.objects.none(),
+    csv_mapping = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
         required=False,
         label="CSV column mapping",
         help_text="Needed for CSV files: the saved description of your bank's columns.",
@@ -454,9 +455,8 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["csv_mapping"]
-        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101  (declared above)
-        field.queryset = CsvMappingProfile.objects.for_tenant(tenant)
+        profiles = CsvMappingProfile.objects.for_tenant(tenant).values_list("pk", "name")
+        self.fields["csv_mapping"].choices = [("", "None (not a CSV file)"), *profiles]  # type: ignore[attr-defined]
 
 
 @require_http_methods(["GET", "POST"])
@@ -474,9 +474,7 @@ def statement_upload(request: HttpRequest) -> HttpResponse:
                 data=upload.read(),
                 file_name=upload.name or "",
                 file_format=form.cleaned_data["file_format"] or None,
-                csv_mapping=csv_mapping_for(tenant=tenant, profile_id=mapping.pk)
-                if mapping
-                else None,
+                csv_mapping=csv_mapping_for(tenant=tenant, profile_id=mapping),
             )
         except DomainError as error:
             form.add_error("file", error.detail)

@@ -13,10 +13,15 @@ Confidence = customer certainty x allocation certainty:
 - customer: evidence strengths combine as independent signals
   (1 - prod(1 - s)): payer account learned 0.99, document references 0.97
   (mangled 0.93), learned alias or exact name 0.95, fuzzy name
-  0.9 x similarity; a close second customer takes confidence away.
+  0.9 x similarity; when the payment fits a second customer nearly as well
+  (both proposals above 60 and within 15 points) the best loses the rival's
+  margin above 50.
 - allocation: references and amount equal 0.99, with a discount within terms
   0.98, within the write-off tolerance 0.96, overpayment 0.95, short payment
-  0.95 with a reason from the payer and 0.88 without; no reference but the
+  (rest to a deduction) 0.95 with a reason from the payer and 0.93 without;
+  overpayment and short payment only when something besides the reference
+  names the customer (a transposed digit makes a valid number of somebody
+  else's invoice), else 0.7-0.75; no reference but the
   only open item with that amount 0.95, a unique combination of open items
   0.93; ambiguous amounts 0.6 and below; a payment in another currency
   within the FX tolerance x0.97.
@@ -80,7 +85,8 @@ class RemittanceHint:
     paid_amount: Decimal | None = None
     discount_amount: Decimal | None = None
     adjustment_amount: Decimal | None = None
-    adjustment_reason: str = ""
+    adjustment_reason: str = ""  # the payer's code, e.g. EDI 820 ADX "CS"
+    note: str = ""  # the payer's words, e.g. "damaged goods"
 
 
 @dataclass(frozen=True)
@@ -325,9 +331,16 @@ def _fuzzy_name(
     if not candidates:
         return
     choices = {cid: normalize_name(index.customer_names[cid]) for cid in candidates}
-    for _choice, score, customer_id in process.extract(
-        name, choices, scorer=fuzz.token_sort_ratio, score_cutoff=FUZZY_CUTOFF, limit=3
-    ):
+    found = [
+        (choice, float(score), customer_id)
+        for choice, score, customer_id in process.extract(
+            name, choices, scorer=fuzz.token_sort_ratio, score_cutoff=FUZZY_CUTOFF, limit=3
+        )
+    ]
+    if not found and len(name) >= 15:
+        # SEPA cuts names at 27 or 35 characters: a long prefix is a match.
+        found = [(c, 92.0, cid) for cid, c in choices.items() if c.startswith(name)][:3]
+    for _choice, score, customer_id in found:
         evidence[customer_id].strengths.append(0.9 * score / 100)
         evidence[customer_id].reasons.append(
             Reason(
@@ -436,19 +449,18 @@ def _fx_reason(ctx: _Context, items: list[CandidateItem]) -> list[Reason]:
 
 def _deduction_reason(ctx: _Context, item: CandidateItem) -> tuple[str, str]:
     keys = number_keys(item.number)
-    for hint in ctx.payment.remittance:
-        if hint.adjustment_reason and (
-            not hint.reference or keys & set(reference_keys(hint.reference))
-        ):
-            return hint.adjustment_reason[:32], hint.adjustment_reason
-    for hint in ctx.payment.remittance:
-        if hint.adjustment_reason:
-            return hint.adjustment_reason[:32], hint.adjustment_reason
+    explained = [h for h in ctx.payment.remittance if h.adjustment_reason or h.note]
+    for hint in sorted(
+        explained, key=lambda h: not (h.reference and keys & set(reference_keys(h.reference)))
+    ):
+        code = hint.adjustment_reason[:32]
+        text = " ".join(part for part in (hint.adjustment_reason, hint.note) if part)
+        return code, text
     return "", ""
 
 
-def _by_references(  # noqa: PLR0911, PLR0912  (one branch per payment shape reads best)
-    ctx: _Context, items: list[CandidateItem], hit_exact: bool
+def _by_references(  # noqa: PLR0911  (one branch per payment shape reads best)
+    ctx: _Context, items: list[CandidateItem], hit_exact: bool, *, corroborated: bool
 ) -> tuple[float, list[Allocation], Decimal, DeductionPlan | None, list[Reason]] | None:
     """Settle the referenced items with the payment: equal, discount,
     tolerance, overpayment or short payment."""
@@ -498,7 +510,7 @@ def _by_references(  # noqa: PLR0911, PLR0912  (one branch per payment shape rea
             Reason("overpayment", f"overpaid by {_money(rest, payment.currency)}, left on account"),
             *fx,
         ]
-        return 0.95 * base * fx_factor, full, rest, None, reasons
+        return (0.95 if corroborated else 0.75) * base * fx_factor, full, rest, None, reasons
     shortfall = total - payment.amount
     if fx:
         return None  # a foreign-currency short payment is for a person
@@ -556,9 +568,7 @@ def _by_references(  # noqa: PLR0911, PLR0912  (one branch per payment shape rea
             f"opened as a deduction{said}",
         ),
     ]
-    certainty = (0.95 if reason_text else 0.88) * base
-    if payment.amount < total / 2:
-        certainty = 0.6
+    certainty = (0.95 if reason_text else 0.93) * base if corroborated else 0.7
     return certainty, allocations, ZERO, deduction, reasons
 
 
@@ -702,77 +712,98 @@ def _confidence(customer_score: float, certainty: float) -> int:
     return max(0, min(100, int(customer_score * certainty * 100 + 1e-9)))
 
 
-def match_payment(  # noqa: PLR0912  (reads top to bottom as the docstring describes)
-    payment: PaymentFacts, index: MatchIndex, policy: Policy
-) -> list[Proposal]:
+def _referenced(
+    payment: PaymentFacts, index: MatchIndex, hits: dict[int, _RefHit], customer_id: int
+) -> tuple[list[CandidateItem], bool]:
+    own = [hit for hit in hits.values() if index.items[hit.item_id].customer_id == customer_id]
+    if own:
+        items = sorted(
+            (index.items[hit.item_id] for hit in own),
+            key=lambda i: (i.due_date or i.document_date, i.id),
+        )
+        return items, any(hit.exact for hit in own)
+    # A running number alone ("Rechnung 123") for a known customer.
+    found: dict[int, CandidateItem] = {}
+    for number in short_numbers(payment.text):
+        for item_id in index.by_last_group.get((customer_id, number), ()):
+            if item_id in index.items:
+                found[item_id] = index.items[item_id]
+    return list(found.values()), False
+
+
+def match_payment(payment: PaymentFacts, index: MatchIndex, policy: Policy) -> list[Proposal]:
     """Ranked proposals for one payment, best first (possibly none)."""
     hits = _reference_hits(payment, index)
     evidence = _identify(payment, index, hits)
     ranked = sorted(evidence.items(), key=lambda kv: kv[1].score, reverse=True)[:3]
     ctx = _Context(payment, index, policy)
-    proposals: list[Proposal] = []
-    second = ranked[1][1].score if len(ranked) > 1 else 0.0
-    for position, (customer_id, customer_evidence) in enumerate(ranked):
+    per_customer: list[list[Proposal]] = []
+    for customer_id, customer_evidence in ranked:
         score = customer_evidence.score
-        if position == 0 and second and score - second < 0.15:
-            score -= max(0.0, second - 0.5)  # a close rival customer: less sure
-        customer_reasons = customer_evidence.reasons
-        referenced = sorted(
-            (
-                index.items[hit.item_id]
-                for hit in hits.values()
-                if index.items[hit.item_id].customer_id == customer_id
-            ),
-            key=lambda i: (i.due_date or i.document_date, i.id),
-        )
-        if not referenced:
-            # A running number alone ("Rechnung 123") for a known customer.
-            for number in short_numbers(payment.text):
-                for item_id in index.by_last_group.get((customer_id, number), ()):
-                    if item_id in index.items:
-                        referenced.append(index.items[item_id])
-            referenced = list({item.id: item for item in referenced}.values())
-            exact_refs = False
-        else:
-            exact_refs = any(
-                hit.exact
-                for hit in hits.values()
-                if index.items[hit.item_id].customer_id == customer_id
-            )
+        # Evidence beyond the reference itself: a transposed digit can make
+        # a reference point at someone else's invoice; a payer account, an
+        # alias or the payer's name cannot be wrong in the same way.
+        corroborated = any(r.code != "reference_customer" for r in customer_evidence.reasons)
+        referenced, exact_refs = _referenced(payment, index, hits, customer_id)
         options = []
         if referenced:
-            result = _by_references(ctx, referenced, exact_refs)
+            result = _by_references(ctx, referenced, exact_refs, corroborated=corroborated)
             if result is not None:
                 options.append(result)
         if not options:
             options = _without_references(ctx, customer_id)
-        for certainty, allocations, on_account, deduction, reasons in options:
-            proposals.append(
-                Proposal(
-                    customer_id=customer_id,
-                    confidence=_confidence(score, certainty),
-                    reasons=[*reasons, *customer_reasons],
-                    allocations=allocations,
-                    on_account=on_account,
-                    deduction=deduction,
-                )
+        proposals = [
+            Proposal(
+                customer_id=customer_id,
+                confidence=_confidence(score, certainty),
+                reasons=[*reasons, *customer_evidence.reasons],
+                allocations=allocations,
+                on_account=on_account,
+                deduction=deduction,
             )
-        if not options and score >= 0.5:
+            for certainty, allocations, on_account, deduction, reasons in options
+        ]
+        if not proposals and score >= 0.5:
             proposals.append(
                 Proposal(
                     customer_id=customer_id,
                     confidence=_confidence(score, 0.5),
                     reasons=[
                         Reason("no_open_item", "no open item fits the amount; put it on account"),
-                        *customer_reasons,
+                        *customer_evidence.reasons,
                     ],
                     on_account=payment.amount,
                 )
             )
+        per_customer.append(proposals)
+    _rivals(per_customer)
+    proposals = [p for group in per_customer for p in group]
     if not evidence:
         proposals.extend(_unknown_payer(ctx))
     proposals.sort(key=lambda p: p.confidence, reverse=True)
     return proposals[:5]
+
+
+def _rivals(per_customer: list[list[Proposal]]) -> None:
+    """When the payment fits another customer nearly as well, the best is
+    not sure: it loses what the rival scores above a coin toss."""
+    bests = sorted(
+        (
+            (max(p.confidence for p in group), position)
+            for position, group in enumerate(per_customer)
+            if group
+        ),
+        reverse=True,
+    )
+    if len(bests) < 2:
+        return
+    (top, position), (second, _) = bests[0], bests[1]
+    if second >= 60 and top - second < 15:
+        for proposal in per_customer[position]:
+            proposal.confidence = max(0, proposal.confidence - (second - 50))
+            proposal.reasons.append(
+                Reason("rival_customer", f"the payment fits another customer too ({second}%)")
+            )
 
 
 def _unknown_payer(ctx: _Context) -> list[Proposal]:

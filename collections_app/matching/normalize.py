@@ -138,10 +138,18 @@ def short_numbers(text: str) -> set[str]:
     }
 
 
+_TRANSLITERATE = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
+
+
 def normalize_name(name: str) -> str:
     """Lower case, accents and punctuation removed, legal forms dropped:
-    "Müller & Söhne GmbH" -> "muller sohne"."""
-    ascii_text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    "Müller & Söhne GmbH" -> "mueller soehne"."""
+    # German transliteration first (Müller -> Mueller, as banks often print
+    # it), then any other accent stripped.
+    spelled = name.translate(_TRANSLITERATE)
+    ascii_text = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     kept = [word for word in words if word not in LEGAL_FORMS]
     return " ".join(kept or words)

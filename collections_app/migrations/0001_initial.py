@@ -248,6 +248,7 @@ class Migration(migrations.Migration):
                 ('discount_amount', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True)),
                 ('adjustment_amount', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True)),
                 ('adjustment_reason', models.CharField(blank=True, max_length=140)),
+                ('note', models.CharField(blank=True, max_length=300)),
                 ('remittance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='collections_app.remittance')),
                 ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, to='tenancy.tenant')),
             ],

@@ -436,6 +436,7 @@ def remittance_import(
                         discount_amount=line.discount_amount,
                         adjustment_amount=line.adjustment_amount,
                         adjustment_reason=line.adjustment_reason[:140],
+                        note=line.note[:300],
                     )
                     for position, line in enumerate(parsed.lines, start=1)
                 ]

@@ -210,6 +210,7 @@ def _hints(tenant: Tenant, payment_ids: list[int]) -> dict[int, list[RemittanceH
                 discount_amount=line.discount_amount,
                 adjustment_amount=line.adjustment_amount,
                 adjustment_reason=line.adjustment_reason,
+                note=line.note,
             )
         )
     return hints

@@ -92,6 +92,7 @@ def test_short_payment_opens_deduction_with_payer_reason():
     facts = pay(
         "900.00",
         "INV-2026-000200",
+        "Acme Tools",
         remittance=(RemittanceHint("INV-2026-000200", D("900.00"), adjustment_reason="Damaged"),),
     )
     best = match_payment(facts, idx, POLICY)[0]
@@ -100,6 +101,15 @@ def test_short_payment_opens_deduction_with_payer_reason():
     assert (best.deduction.item_id, best.deduction.amount) == (7, D("100.00"))
     assert best.deduction.reason_text == "Damaged"
     assert best.confidence >= POLICY.threshold
+
+
+def test_reference_alone_with_a_different_amount_is_not_enough():
+    """A transposed digit makes a valid number of someone else's invoice:
+    without the payer confirming the customer, over and short payments wait."""
+    idx = index([item(7, 1, "INV-2026-000200", "1000.00"), item(8, 2, "INV-2026-000020", "400.00")])
+    for amount in ("900.00", "1100.00"):
+        best = match_payment(pay(amount, "INV-2026-000200", "Bolt and Nut"), idx, POLICY)[0]
+        assert best.confidence < POLICY.threshold, amount
 
 
 def test_overpayment_leaves_rest_on_account():
