@@ -256,20 +256,24 @@ class _RefHit:
     item_id: int
     token: str
     exact: bool
+    advice: bool = False  # named by a remittance advice linked to the payment
 
 
 def _reference_hits(payment: PaymentFacts, index: MatchIndex) -> dict[int, _RefHit]:
-    texts = [payment.text, *payment.references, *(hint.reference for hint in payment.remittance)]
+    texts = [(text, False) for text in (payment.text, *payment.references)]
+    texts += [(hint.reference, True) for hint in payment.remittance]
     hits: dict[int, _RefHit] = {}
-    for text in texts:
+    for text, advice in texts:
         for key, token in reference_keys(text).items():
             exact = key.startswith("RF:") or key == alnum_upper(token)
             for item_id in index.by_key.get(key, ()):
                 if item_id not in index.items:
                     continue  # applied earlier in this run
                 known = hits.get(item_id)
-                if known is None or (exact and not known.exact):
-                    hits[item_id] = _RefHit(item_id, token, exact)
+                if known is None or (exact and not known.exact) or (advice and not known.advice):
+                    hits[item_id] = _RefHit(
+                        item_id, token, exact or bool(known and known.exact), advice
+                    )
     return hits
 
 
@@ -299,6 +303,12 @@ def _identify(
         evidence[customer_id].reasons.append(
             Reason("reference_customer", "the references are this customer's documents")
         )
+        if any(hit.advice for hit in customer_hits):
+            # The payer's own advice, tied to this payment by its reference.
+            evidence[customer_id].strengths.append(0.97)
+            evidence[customer_id].reasons.append(
+                Reason("remittance_advice", "the payer's remittance advice lists them")
+            )
     name = normalize_name(payment.payer_name)
     if name:
         if name in index.aliases:
@@ -459,7 +469,7 @@ def _deduction_reason(ctx: _Context, item: CandidateItem) -> tuple[str, str]:
     return "", ""
 
 
-def _by_references(  # noqa: PLR0911  (one branch per payment shape reads best)
+def _by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment shape)
     ctx: _Context, items: list[CandidateItem], hit_exact: bool, *, corroborated: bool
 ) -> tuple[float, list[Allocation], Decimal, DeductionPlan | None, list[Reason]] | None:
     """Settle the referenced items with the payment: equal, discount,
@@ -505,6 +515,21 @@ def _by_references(  # noqa: PLR0911  (one branch per payment shape reads best)
             )
     if payment.amount > total:
         rest = payment.amount - total
+        completed = _complete(ctx, items, rest)
+        if completed is not None:
+            extra, unique = completed
+            more = _full(ctx, extra) or []
+            reasons = [
+                found,
+                Reason(
+                    "combination_completes" if unique else "combination_ambiguous",
+                    f"the rest equals open item{'s' if len(extra) > 1 else ''} "
+                    f"{', '.join(i.number for i in extra)} of the same customer"
+                    + ("" if unique else " (another combination does too)"),
+                ),
+            ]
+            certainty = (0.93 if unique and corroborated else 0.6) * base
+            return certainty, [*full, *more], ZERO, None, reasons
         reasons = [
             found,
             Reason("overpayment", f"overpaid by {_money(rest, payment.currency)}, left on account"),
@@ -570,6 +595,29 @@ def _by_references(  # noqa: PLR0911  (one branch per payment shape reads best)
     ]
     certainty = (0.95 if reason_text else 0.93) * base if corroborated else 0.7
     return certainty, allocations, ZERO, deduction, reasons
+
+
+def _complete(
+    ctx: _Context, referenced: list[CandidateItem], rest: Decimal
+) -> tuple[list[CandidateItem], bool] | None:
+    """A combined payment whose text lost some numbers (mangled beyond
+    recognition): other open items of the customer that make up the rest."""
+    customer_id = referenced[0].customer_id
+    taken = {item.id for item in referenced}
+    pool = [
+        item
+        for item in ctx.index.by_customer.get(customer_id, [])
+        if item.id not in taken and item.currency == ctx.payment.currency
+    ][:SUBSET_ITEM_LIMIT]
+    singles = [item for item in pool if item.open_amount == rest]
+    if singles:
+        return [singles[0]], len(singles) == 1
+    combos = _subsets(
+        pool, [item.open_amount for item in pool], rest, ctx.policy.max_subset_size - len(taken)
+    )
+    if not combos:
+        return None
+    return [pool[i] for i in combos[0]], len(combos) == 1
 
 
 def _subsets(

@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from collections_app.matching.engine import (
@@ -239,43 +239,73 @@ def payments_match(
     if index is None:
         index = index_load(tenant=tenant, on=max(p.value_date for p in payments))
     hints = _hints(tenant, [p.pk for p in payments])
+    for start in range(0, len(payments), CHUNK):
+        # One transaction per chunk (one commit, not one per payment); each
+        # payment's application in its own savepoint, so a stale proposal or
+        # a lock conflict leaves that payment in the queue and no other.
+        with transaction.atomic():
+            _match_chunk(
+                tenant=tenant,
+                actor=actor,
+                payments=payments[start : start + CHUNK],
+                hints=hints,
+                index=index,
+                values=values,
+                auto_apply=auto_apply,
+                counts=counts,
+            )
+    return counts
+
+
+CHUNK = 200
+
+
+def _match_chunk(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    payments: list[Payment],
+    hints: dict[int, list[RemittanceHint]],
+    index: MatchIndex,
+    values: Policy,
+    auto_apply: bool,
+    counts: dict[str, int],
+) -> None:
     now = timezone.now()
+    MatchProposal.objects.for_tenant(tenant).filter(
+        payment__in=payments, status=ProposalStatus.PROPOSED
+    ).update(status=ProposalStatus.SUPERSEDED)
     for payment in payments:
         proposals = match_payment(_facts(payment, hints.get(payment.pk, [])), index, values)
-        with transaction.atomic():
-            MatchProposal.objects.for_tenant(tenant).filter(
-                payment=payment, status=ProposalStatus.PROPOSED
-            ).update(status=ProposalStatus.SUPERSEDED)
-            stored = _store(tenant, payment, proposals)
-            best = stored[0] if stored else None
-            Payment.objects.for_tenant(tenant).filter(pk=payment.pk).update(
-                match_confidence=best.confidence if best else None,
-                match_summary=(best.explanation[:500] if best else "No candidate found."),
-                matched_at=now,
-            )
+        stored = _store(tenant, payment, proposals)
+        best = stored[0] if stored else None
+        Payment.objects.for_tenant(tenant).filter(pk=payment.pk).update(
+            match_confidence=best.confidence if best else None,
+            match_summary=(best.explanation[:500] if best else "No candidate found."),
+            matched_at=now,
+        )
         counts["matched"] += 1
-        if (
+        if not (
             auto_apply
             and best is not None
             and best.confidence >= values.threshold
             and best.customer_id is not None
         ):
-            try:
-                with transaction.atomic():
-                    proposal_apply(tenant=tenant, actor=actor, proposal_id=best.pk, auto=True)
-            except DomainError as error:
-                counts["stale"] += 1
-                logger.info("Proposal %s not applied: %s", best.pk, error)
-                Payment.objects.for_tenant(tenant).filter(pk=payment.pk).update(
-                    match_summary=f"Not applied automatically: {error}"[:500]
-                )
-                counts["queued"] += 1
-                continue
-            counts["auto_applied"] += 1
-            _drop_applied_from_index(index, best)
-        else:
             counts["queued"] += 1
-    return counts
+            continue
+        try:
+            with transaction.atomic():
+                proposal_apply(tenant=tenant, actor=actor, proposal_id=best.pk, auto=True)
+        except (DomainError, DatabaseError) as error:
+            counts["stale"] += 1
+            counts["queued"] += 1
+            logger.info("Proposal %s not applied: %s", best.pk, error)
+            Payment.objects.for_tenant(tenant).filter(pk=payment.pk).update(
+                match_summary=f"Not applied automatically: {error}"[:500]
+            )
+            continue
+        counts["auto_applied"] += 1
+        _drop_applied_from_index(index, best)
 
 
 def _drop_applied_from_index(index: MatchIndex, proposal: MatchProposal) -> None:
