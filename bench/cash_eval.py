@@ -170,6 +170,11 @@ def _applied(tenant: Any, payment_ids: list[int]) -> dict[str, dict[str, Any]]:
         cash.setdefault(payment_id, {})[number] = cash.get(payment_id, {}).get(
             number, Decimal(0)
         ) + amount.quantize(Decimal("0.01"))
+    summaries = dict(
+        Payment.objects.for_tenant(tenant)
+        .filter(pk__in=payment_ids)
+        .values_list("pk", "match_summary")
+    )
     out = {}
     for pk, reference, status, amount in (
         Payment.objects.for_tenant(tenant)
@@ -177,6 +182,7 @@ def _applied(tenant: Any, payment_ids: list[int]) -> dict[str, dict[str, Any]]:
         .values_list("pk", "bank_reference", "status", "amount")
     ):
         out[reference] = {
+            "summary": summaries.get(pk, ""),
             "auto": pk in auto,
             "customer": auto.get(pk),
             "cash": cash.get(pk, {}),
@@ -205,6 +211,8 @@ def _score(truth: list[dict[str, Any]], applied: dict[str, dict[str, Any]]) -> d
         invoices_total += len(expected)
         if not seen["auto"]:
             queued[row["kind"]] += 1
+            if queued[row["kind"]] <= 2 and row["kind"] != "unidentifiable":
+                examples.append(f"queued {row['kind']}: {seen['summary'][:220]}")
             continue
         auto += 1
         amount_auto += Decimal(row["amount"])
@@ -213,9 +221,10 @@ def _score(truth: list[dict[str, Any]], applied: dict[str, dict[str, Any]]) -> d
             correct += 1
         else:
             wrong[row["kind"]] += 1
-            if len(examples) < 8:
+            if len(examples) < 30:
                 examples.append(
-                    f"{row['kind']}: expected {expected} got {seen['cash']} ({row['bank_reference']})"
+                    f"{row['kind']}: expected {expected} got {seen['cash']} "
+                    f"({row['bank_reference']})"
                 )
     return {
         "payments": payments,

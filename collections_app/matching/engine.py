@@ -440,6 +440,14 @@ def _scale_to(allocations: list[Allocation], total: Decimal) -> list[Allocation]
     return out
 
 
+def _fx_factor(ctx: _Context, expected: Decimal) -> float:
+    """A conversion that lands within 0.2 % is as good as equal; the rest of
+    the FX tolerance costs a little certainty."""
+    if expected and abs(ctx.payment.amount - expected) <= _q(expected * Decimal("0.002")):
+        return 0.99
+    return 0.97
+
+
 def _fx_reason(ctx: _Context, items: list[CandidateItem]) -> list[Reason]:
     foreign = sorted({item.currency for item in items if item.currency != ctx.payment.currency})
     if not foreign:
@@ -487,7 +495,7 @@ def _by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment 
         return None
     total = sum((a.payment_amount for a in full), ZERO)
     fx = _fx_reason(ctx, items)
-    fx_factor = 0.97 if fx else 1.0
+    fx_factor = _fx_factor(ctx, total) if fx else 1.0
     base = 1.0 if hit_exact else 0.99
     if payment.amount == total or (fx and ctx.fx_ok(payment.amount, total)):
         reasons = [found, Reason("amount_equal", "amount equal"), *fx]
@@ -538,7 +546,7 @@ def _by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment 
         return (0.95 if corroborated else 0.75) * base * fx_factor, full, rest, None, reasons
     shortfall = total - payment.amount
     if fx:
-        return None  # a foreign-currency short payment is for a person
+        return _short_in_other_currency(ctx, items, found, fx, base, corroborated=corroborated)
     if shortfall <= ctx.tolerance(total):
         last = full[-1]
         adjusted = [
@@ -620,6 +628,50 @@ def _complete(
     return [pool[i] for i in combos[0]], len(combos) == 1
 
 
+def _short_in_other_currency(
+    ctx: _Context,
+    items: list[CandidateItem],
+    found: Reason,
+    fx: list[Reason],
+    base: float,
+    *,
+    corroborated: bool,
+) -> tuple[float, list[Allocation], Decimal, DeductionPlan | None, list[Reason]] | None:
+    """One foreign-currency invoice paid in part: the payer's advice says how
+    much of the invoice currency it pays; else the payment converted back."""
+    if len(items) != 1:
+        return None  # several foreign invoices short-paid: for a person
+    item, payment = items[0], ctx.payment
+    rate = ctx.index.rate(item.currency, payment.currency)
+    if not rate:
+        return None
+    keys = number_keys(item.number)
+    stated = [
+        hint.paid_amount
+        for hint in payment.remittance
+        if hint.paid_amount and keys & set(reference_keys(hint.reference))
+    ]
+    settled = stated[0] if stated else _q(payment.amount / rate, item.minor)
+    if not ZERO < settled < item.open_amount:
+        return None
+    reason_code, reason_text = _deduction_reason(ctx, item)
+    rest = item.open_amount - settled
+    said = f" (payer's reason: {reason_text})" if reason_text else " (no reason given)"
+    reasons = [
+        found,
+        Reason(
+            "short_payment",
+            f"{_money(payment.amount, payment.currency)} pays {_money(settled, item.currency)} of "
+            f"{item.number}; the rest, {_money(rest, item.currency)}, opened as a deduction{said}",
+        ),
+        *fx,
+    ]
+    certainty = (0.95 if reason_text else 0.93) * base * 0.97 if corroborated else 0.7
+    allocation = Allocation(item.id, item.number, item.currency, settled, payment.amount)
+    deduction = DeductionPlan(item.id, item.number, rest, reason_code, reason_text)
+    return certainty, [allocation], ZERO, deduction, reasons
+
+
 def _subsets(
     items: list[CandidateItem], values: list[Decimal], target: Decimal, max_size: int
 ) -> list[list[int]]:
@@ -688,7 +740,8 @@ def _without_references(
             ),
             *fx,
         ]
-        certainty = (0.95 if unique else 0.6 - 0.05 * rank) * (0.97 if fx else 1.0)
+        factor = _fx_factor(ctx, allocations[0].payment_amount) if fx else 1.0
+        certainty = (0.95 if unique else 0.6 - 0.05 * rank) * factor
         options.append((certainty, _scale_to(allocations, payment.amount), ZERO, None, reasons))
     if options:
         return options
