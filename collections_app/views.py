@@ -490,3 +490,115 @@ def statement_upload(request: HttpRequest) -> HttpResponse:
                 return redirect("cash:statement_detail", statement_id=result.statements[0].pk)
             return redirect("cash:statements")
     return render(request, "collections_app/statement_upload.html", {"form": form})
+
+
+class PolicyForm(forms.Form):
+    auto_apply_threshold = forms.IntegerField(
+        min_value=50,
+        max_value=100,
+        label="Apply automatically from confidence",
+        help_text="Proposals at or above this (0-100) are applied without a person. 90 is safe.",
+    )
+    tolerance_amount = forms.DecimalField(
+        min_value=0, max_digits=12, decimal_places=2, label="Write off differences up to (amount)"
+    )
+    tolerance_percent = forms.DecimalField(
+        min_value=0,
+        max_value=5,
+        max_digits=5,
+        decimal_places=2,
+        label="and up to (% of the invoice)",
+        help_text="The smaller of the two limits applies.",
+    )
+    fx_tolerance_percent = forms.DecimalField(
+        min_value=0, max_value=5, max_digits=5, decimal_places=2, label="FX tolerance (%)"
+    )
+    discount_grace_days = forms.IntegerField(
+        min_value=0, max_value=30, label="Days of grace after the discount date"
+    )
+    max_subset_size = forms.IntegerField(
+        min_value=1, max_value=8, label="Invoices per combined payment, at most"
+    )
+
+
+class CsvMappingForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="E.g. the bank's name.")
+    booking_date = forms.CharField(max_length=100, label="Booking date column")
+    amount = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Amount column (signed)",
+        help_text="Or the credit and debit columns below.",
+    )
+    credit_amount = forms.CharField(max_length=100, required=False, label="Credit column")
+    debit_amount = forms.CharField(max_length=100, required=False, label="Debit column")
+    currency = forms.CharField(max_length=100, required=False, label="Currency column")
+    default_currency = forms.CharField(max_length=3, required=False, label="Currency if none")
+    value_date = forms.CharField(max_length=100, required=False, label="Value date column")
+    payer_name = forms.CharField(max_length=100, required=False, label="Payer name column")
+    payer_account = forms.CharField(max_length=100, required=False, label="Payer IBAN column")
+    bank_reference = forms.CharField(max_length=100, required=False, label="Bank reference column")
+    end_to_end_id = forms.CharField(max_length=100, required=False, label="End-to-end id column")
+    remittance_text = forms.CharField(max_length=100, required=False, label="Purpose column")
+    delimiter = forms.CharField(max_length=1, strip=False, initial=",")
+    decimal_separator = forms.CharField(max_length=1, initial=".")
+    thousands_separator = forms.CharField(max_length=1, required=False, strip=False)
+    date_format = forms.CharField(max_length=20, initial="%Y-%m-%d", help_text="E.g. %d.%m.%Y")
+    encoding = forms.CharField(max_length=20, initial="utf-8")
+    account = forms.CharField(max_length=64, required=False, label="Account (IBAN) of the file")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("amount") and not (data.get("credit_amount") or data.get("debit_amount")):
+            raise forms.ValidationError("Name the amount column, or the credit and debit columns.")
+        if not data.get("currency") and not data.get("default_currency"):
+            raise forms.ValidationError("Name the currency column or give a default currency.")
+        return data
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CASH_APPLY)
+def cash_settings(request: HttpRequest) -> HttpResponse:
+    from dataclasses import fields as dataclass_fields
+
+    from collections_app.bank_files.types import CsvColumnMapping
+
+    tenant = _tenant(request)
+    policy = services.cash_policy_get(tenant=tenant)
+    initial = {f: getattr(policy, f) for f in PolicyForm.base_fields}
+    policy_form = PolicyForm(
+        request.POST if request.POST.get("form") == "policy" else None, initial=initial
+    )
+    mapping_form = CsvMappingForm(request.POST if request.POST.get("form") == "csv" else None)
+    actor = Actor.from_request(request)
+    if policy_form.is_bound and policy_form.is_valid():
+        try:
+            services.cash_policy_update(tenant=tenant, actor=actor, **policy_form.cleaned_data)
+        except DomainError as error:
+            for field, errors in getattr(error, "errors", {}).items():
+                for message in errors:
+                    policy_form.add_error(field if field in policy_form.fields else None, message)
+        else:
+            messages.success(request, "Cash application rules saved.")
+            return redirect("cash:settings")
+    if mapping_form.is_bound and mapping_form.is_valid():
+        data = dict(mapping_form.cleaned_data)
+        name = data.pop("name")
+        known = {f.name for f in dataclass_fields(CsvColumnMapping)}
+        mapping = CsvColumnMapping(**{k: v for k, v in data.items() if k in known and v != ""})
+        try:
+            services.csv_mapping_save(tenant=tenant, actor=actor, name=name, mapping=mapping)
+        except DomainError as error:
+            mapping_form.add_error(None, error.detail)
+        else:
+            messages.success(request, f"CSV mapping '{name}' saved; choose it when you import.")
+            return redirect("cash:settings")
+    return render(
+        request,
+        "collections_app/settings.html",
+        {
+            "policy_form": policy_form,
+            "mapping_form": mapping_form,
+            "mappings": CsvMappingProfile.objects.for_tenant(tenant).order_by("name"),
+        },
+    )

@@ -23,6 +23,7 @@ from collections_app.services.imports import (
 )
 from collections_app.services.matching import (
     cash_policy_get,
+    cash_policy_update,
     payments_match,
     statement_match,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "ManualLine",
     "bank_file_import",
     "cash_policy_get",
+    "cash_policy_update",
     "csv_mapping_save",
     "payment_allocate",
     "payment_create",

@@ -350,3 +350,66 @@ def statement_match(*, tenant: Tenant, statement_id: int, actor: Actor = ENGINE)
         status=StatementStatus.MATCHED, matched_at=timezone.now()
     )
     return counts
+
+
+def cash_policy_update(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    auto_apply_threshold: int,
+    tolerance_amount: Decimal,
+    tolerance_percent: Decimal,
+    fx_tolerance_percent: Decimal,
+    discount_grace_days: int,
+    max_subset_size: int,
+) -> CashApplicationPolicy:
+    """Change the tenant's rules for automatic cash application."""
+    from otc.audit.services import audit_record, field_changes, snapshot
+    from otc.errors import ValidationFailed
+
+    errors: dict[str, list[str]] = {}
+    if not 50 <= auto_apply_threshold <= 100:
+        errors["auto_apply_threshold"] = ["Use 50 to 100; below 50 the engine would guess."]
+    if not 1 <= max_subset_size <= 8:
+        errors["max_subset_size"] = ["Use 1 to 8 invoices per combination."]
+    for name, value in (
+        ("tolerance_amount", tolerance_amount),
+        ("tolerance_percent", tolerance_percent),
+        ("fx_tolerance_percent", fx_tolerance_percent),
+    ):
+        if value < 0:
+            errors[name] = ["Enter zero or more."]
+    if tolerance_percent > 5 or fx_tolerance_percent > 5:
+        errors.setdefault("tolerance_percent", []).append(
+            "Tolerances above 5 % write off real money; keep them small."
+        )
+    if errors:
+        raise ValidationFailed("Check the cash application rules.", errors=errors)
+    fields = [
+        "auto_apply_threshold",
+        "tolerance_amount",
+        "tolerance_percent",
+        "fx_tolerance_percent",
+        "discount_grace_days",
+        "max_subset_size",
+    ]
+    with transaction.atomic():
+        policy = CashApplicationPolicy.objects.for_tenant(
+            tenant
+        ).select_for_update().first() or CashApplicationPolicy(tenant=tenant)
+        before = snapshot(policy, fields)
+        policy.auto_apply_threshold = auto_apply_threshold
+        policy.tolerance_amount = tolerance_amount
+        policy.tolerance_percent = tolerance_percent
+        policy.fx_tolerance_percent = fx_tolerance_percent
+        policy.discount_grace_days = discount_grace_days
+        policy.max_subset_size = max_subset_size
+        policy.save()
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="cash.policy_changed",
+            instance=policy,
+            changes=field_changes(before=before, after=snapshot(policy, fields)),
+        )
+    return policy

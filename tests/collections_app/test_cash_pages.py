@@ -158,3 +158,85 @@ def test_collector_may_view_but_not_apply_and_other_tenant_sees_404(
     with tenant_context(tenant_a):
         assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.UNIDENTIFIED
         assert MatchProposal.objects.get(pk=proposal.pk).status == ProposalStatus.PROPOSED
+
+
+def test_settings_save_policy_and_csv_mapping_used_by_upload(clerk, tenant_a, tenant_b):
+    from collections_app.models import CashApplicationPolicy, CsvMappingProfile
+
+    bad = clerk.post(
+        "/cash/settings/",
+        {
+            "form": "policy",
+            "auto_apply_threshold": "30",
+            "tolerance_amount": "5",
+            "tolerance_percent": "0.5",
+            "fx_tolerance_percent": "1",
+            "discount_grace_days": "3",
+            "max_subset_size": "5",
+        },
+    )
+    assert "Ensure this value is greater than or equal to 50" in bad.content.decode()
+    clerk.post(
+        "/cash/settings/",
+        {
+            "form": "policy",
+            "auto_apply_threshold": "95",
+            "tolerance_amount": "2.50",
+            "tolerance_percent": "0.5",
+            "fx_tolerance_percent": "1",
+            "discount_grace_days": "3",
+            "max_subset_size": "4",
+        },
+    )
+    missing = clerk.post(
+        "/cash/settings/",
+        {
+            "form": "csv",
+            "name": "Sparkasse",
+            "booking_date": "Buchungstag",
+            "delimiter": ";",
+            "decimal_separator": ",",
+            "date_format": "%d.%m.%Y",
+            "encoding": "utf-8",
+        },
+    )
+    assert "Name the amount column" in missing.content.decode()
+    clerk.post(
+        "/cash/settings/",
+        {
+            "form": "csv",
+            "name": "Sparkasse",
+            "booking_date": "Buchungstag",
+            "amount": "Betrag",
+            "default_currency": "EUR",
+            "payer_name": "Auftraggeber",
+            "remittance_text": "Verwendungszweck",
+            "delimiter": ";",
+            "decimal_separator": ",",
+            "thousands_separator": ".",
+            "date_format": "%d.%m.%Y",
+            "encoding": "utf-8",
+            "account": "DE02120300000000202051",
+        },
+    )
+    with tenant_context(tenant_a):
+        policy = CashApplicationPolicy.objects.get()
+        assert (policy.auto_apply_threshold, policy.tolerance_amount) == (95, D("2.50"))
+        profile = CsvMappingProfile.objects.get(name="Sparkasse")
+    with tenant_context(tenant_b):
+        assert not CsvMappingProfile.objects.exists()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv = "Buchungstag;Betrag;Auftraggeber;Verwendungszweck\n20.11.2026;1.190,00;Acme;INV-1\n"
+    done = clerk.post(
+        "/cash/statements/upload/",
+        {
+            "file": SimpleUploadedFile("bank.csv", csv.encode()),
+            "file_format": "csv",
+            "csv_mapping": profile.pk,
+        },
+        follow=True,
+    )
+    assert "Imported 1 payment" in done.content.decode()
+    with tenant_context(tenant_a):
+        assert Payment.objects.get(payer_name="Acme").amount == D("1190.00")
