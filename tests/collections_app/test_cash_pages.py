@@ -240,3 +240,11 @@ def test_settings_save_policy_and_csv_mapping_used_by_upload(clerk, tenant_a, te
     assert "Imported 1 payment" in done.content.decode()
     with tenant_context(tenant_a):
         assert Payment.objects.get(payer_name="Acme").amount == D("1190.00")
+
+
+def test_ar_clerk_dashboard_shows_queue_and_auto_rate(clerk, desk):
+    page = clerk.get("/dashboards/ar_clerk/").content.decode()
+    assert 'data-testid="kpi-cash-queue"' in page
+    assert 'data-testid="kpi-cash-auto-rate"' in page
+    queue = page[page.index('data-testid="kpi-cash-queue"') :][:400]
+    assert '<div class="kpi-value">1</div>' in queue  # the desk's payment waits
