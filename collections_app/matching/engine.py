@@ -319,7 +319,10 @@ def _identify(
             )
         exact_ids = index.by_name.get(name, set())
         for customer_id in exact_ids:
-            evidence[customer_id].strengths.append(0.95 / len(exact_ids))
+            # Not divided among namesakes: which of them the payment fits
+            # is for the allocation to show, and a namesake it fits as well
+            # is a rival (``_rivals``) that keeps it out of auto-apply.
+            evidence[customer_id].strengths.append(0.95)
             evidence[customer_id].reasons.append(
                 Reason("payer_name_equal", f"payer name equals '{index.name_of(customer_id)}'")
             )
@@ -543,7 +546,10 @@ def _by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment 
             Reason("overpayment", f"overpaid by {_money(rest, payment.currency)}, left on account"),
             *fx,
         ]
-        return (0.95 if corroborated else 0.75) * base * fx_factor, full, rest, None, reasons
+        # A large unexplained rest is more often a combined payment whose
+        # other numbers were lost than a real overpayment.
+        certainty = 0.95 if corroborated and rest <= total / 2 else 0.8 if corroborated else 0.75
+        return certainty * base * fx_factor, full, rest, None, reasons
     shortfall = total - payment.amount
     if fx:
         return _short_in_other_currency(ctx, items, found, fx, base, corroborated=corroborated)
