@@ -22,6 +22,7 @@ urlpatterns = [
     path("payments/<id:payment_id>/refund/", views.payment_refund, name="payment_refund"),
     path("payments/<id:payment_id>/rematch/", views.payment_rematch, name="payment_rematch"),
     path("settings/", views.cash_settings, name="settings"),
+    path("remittances/upload/", views.remittance_upload, name="remittance_upload"),
     path("statements/", views.statements, name="statements"),
     path("statements/upload/", views.statement_upload, name="statement_upload"),
     path("statements/<id:statement_id>/", views.statement_detail, name="statement_detail"),

@@ -602,3 +602,44 @@ def cash_settings(request: HttpRequest) -> HttpResponse:
             "mappings": CsvMappingProfile.objects.for_tenant(tenant).order_by("name"),
         },
     )
+
+
+class RemittanceUploadForm(forms.Form):
+    remittance_file = forms.FileField(
+        label="Remittance advice",
+        error_messages={"required": "Choose the EDI 820 or CSV advice the payer sent."},
+    )
+    remittance_format = forms.ChoiceField(
+        required=False,
+        label="Format",
+        choices=[("", "Detect automatically"), ("edi820", "EDI 820"), ("csv", "CSV")],
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CASH_APPLY)
+def remittance_upload(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    form = RemittanceUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["remittance_file"]
+        try:
+            created = services.remittance_import(
+                tenant=tenant,
+                actor=Actor.from_request(request),
+                data=upload.read(),
+                file_name=upload.name or "",
+                file_format=form.cleaned_data["remittance_format"] or None,
+            )
+        except DomainError as error:
+            form.add_error("remittance_file", error.detail)
+        else:
+            linked = sum(1 for remittance in created if remittance.payment_id)
+            messages.success(
+                request,
+                f"Imported {len(created)} advice{'' if len(created) == 1 else 's'}; "
+                f"{linked} linked to a payment (open ones are matched again), the others "
+                "link when their payment arrives.",
+            )
+            return redirect("cash:queue")
+    return render(request, "collections_app/remittance_upload.html", {"form": form})

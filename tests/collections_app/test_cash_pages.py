@@ -248,3 +248,39 @@ def test_ar_clerk_dashboard_shows_queue_and_auto_rate(clerk, desk):
     assert 'data-testid="kpi-cash-auto-rate"' in page
     queue = page[page.index('data-testid="kpi-cash-queue"') :][:400]
     assert '<div class="kpi-value">1</div>' in queue  # the desk's payment waits
+
+
+def test_remittance_upload_links_to_payment(clerk, desk, tenant_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from collections_app.bank_files.types import Remittance as ParsedRemittance
+    from collections_app.bank_files.types import RemittanceFormat, RemittanceLine
+    from collections_app.bank_files.writers import write_edi820
+    from collections_app.models import Remittance
+
+    data = write_edi820(
+        [
+            ParsedRemittance(
+                format=RemittanceFormat.EDI820,
+                payer_name="Acme Tools AG",
+                payment_reference="P1",
+                payment_amount=D("300.00"),
+                currency="EUR",
+                payment_date=desk["payment"].value_date,
+                lines=(RemittanceLine(reference="INV-2026-000702", paid_amount=D("300.00")),),
+            )
+        ]
+    )
+    done = clerk.post(
+        "/cash/remittances/upload/",
+        {"remittance_file": SimpleUploadedFile("advice.edi", data)},
+        follow=True,
+    )
+    assert "1 linked to a payment" in done.content.decode()
+    with tenant_context(tenant_a):
+        assert Remittance.objects.get().payment_id == desk["payment"].pk
+    broken = clerk.post(
+        "/cash/remittances/upload/",
+        {"remittance_file": SimpleUploadedFile("advice.edi", data[: len(data) // 3])},
+    )
+    assert "was not imported" in broken.content.decode()
