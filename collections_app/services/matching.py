@@ -239,6 +239,13 @@ def payments_match(
     if index is None:
         index = index_load(tenant=tenant, on=max(p.value_date for p in payments))
     hints = _hints(tenant, [p.pk for p in payments])
+    # A person reversed the engine's application of these: propose, never
+    # apply on its own again.
+    corrected = set(
+        MatchProposal.objects.for_tenant(tenant)
+        .filter(payment__in=payments, corrected=True)
+        .values_list("payment_id", flat=True)
+    )
     for start in range(0, len(payments), CHUNK):
         # One transaction per chunk (one commit, not one per payment); each
         # payment's application in its own savepoint, so a stale proposal or
@@ -253,6 +260,7 @@ def payments_match(
                 values=values,
                 auto_apply=auto_apply,
                 counts=counts,
+                corrected=corrected,
             )
     return counts
 
@@ -270,6 +278,7 @@ def _match_chunk(
     values: Policy,
     auto_apply: bool,
     counts: dict[str, int],
+    corrected: set[int],
 ) -> None:
     now = timezone.now()
     MatchProposal.objects.for_tenant(tenant).filter(
@@ -287,6 +296,7 @@ def _match_chunk(
         counts["matched"] += 1
         if not (
             auto_apply
+            and payment.pk not in corrected
             and best is not None
             and best.confidence >= values.threshold
             and best.customer_id is not None

@@ -76,6 +76,10 @@ def test_unapplying_an_auto_application_reopens_and_counts_as_correction(in_tena
     proposal = MatchProposal.objects.get(payment=payment, auto_applied=True)
     assert (proposal.status, proposal.corrected) == (ProposalStatus.REVERSED, True)
     assert CashAllocation.objects.get(payment=payment).reversed_at is not None
+    # Matching again proposes, but never re-applies what a person reversed.
+    assert payments_match(tenant=tenant, payment_ids=[payment.pk])["auto_applied"] == 0
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.UNAPPLIED
+    assert MatchProposal.objects.filter(payment=payment, status="proposed").exists()
 
     # The short payment (60 of 100, no reason) was not sure enough: it waits.
     waiting = Payment.objects.get(end_to_end_id="B")
