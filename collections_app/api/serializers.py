@@ -281,3 +281,51 @@ class MetricsOutputSerializer(serializers.Serializer):
     precision = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True)
     queue_size = serializers.IntegerField()
     queue_amount_by_currency = serializers.DictField(child=serializers.CharField())
+
+
+class CsvMappingInputSerializer(StrictInputSerializer):
+    """A bank's CSV layout; column values are header names (or 0-based
+    indexes as strings when has_header is false)."""
+
+    name = serializers.CharField(max_length=100)
+    booking_date = serializers.CharField(max_length=100)
+    amount = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    credit_amount = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    debit_amount = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    currency = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    default_currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
+    value_date = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    payer_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    payer_account = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    bank_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    end_to_end_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    remittance_text = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    delimiter = serializers.CharField(max_length=1, required=False, trim_whitespace=False)
+    decimal_separator = serializers.CharField(max_length=1, required=False)
+    thousands_separator = serializers.CharField(
+        max_length=1, required=False, allow_blank=True, trim_whitespace=False
+    )
+    date_format = serializers.CharField(max_length=20, required=False)
+    has_header = serializers.BooleanField(required=False)
+    encoding = serializers.CharField(max_length=20, required=False)
+    account = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("amount") and not (
+            attrs.get("credit_amount") or attrs.get("debit_amount")
+        ):
+            raise serializers.ValidationError(
+                {"amount": "Name the amount column, or the credit and debit columns."}
+            )
+        if not attrs.get("currency") and not attrs.get("default_currency"):
+            raise serializers.ValidationError(
+                {"currency": "Name the currency column or give default_currency."}
+            )
+        return attrs
+
+
+class CsvMappingOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    mapping = serializers.DictField()
+    created_at = serializers.DateTimeField()

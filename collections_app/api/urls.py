@@ -50,4 +50,5 @@ urlpatterns = [
         name="api-remittance-detail",
     ),
     path("cash-metrics/", views.CashMetricsApi.as_view(), name="api-cash-metrics"),
+    path("csv-mappings/", views.CsvMappingListApi.as_view(), name="api-csv-mapping-list"),
 ]

@@ -20,6 +20,8 @@ from rest_framework.response import Response
 from collections_app import selectors, services
 from collections_app.api.serializers import (
     ApplyInputSerializer,
+    CsvMappingInputSerializer,
+    CsvMappingOutputSerializer,
     ImportOutputSerializer,
     MetricsOutputSerializer,
     PaymentDetailSerializer,
@@ -33,7 +35,8 @@ from collections_app.api.serializers import (
     StatementOutputSerializer,
     StatementUploadSerializer,
 )
-from collections_app.models import Payment
+from collections_app.bank_files.types import CsvColumnMapping
+from collections_app.models import CsvMappingProfile, Payment
 from collections_app.services.imports import csv_mapping_for
 from otc.api.pagination import CursorPagination, paginated_response
 from otc.api.views import TenantAPIView
@@ -384,3 +387,37 @@ class CashMetricsApi(_CashView):
             tenant=self.tenant, date_from=date_from, date_to=date_to, statement_id=statement_id
         )
         return Response(MetricsOutputSerializer(metrics).data)
+
+
+class CsvMappingListApi(_CashView):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="csv_mappings_list",
+        parameters=_PAGE,
+        responses=CsvMappingOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return paginated_response(
+            queryset=CsvMappingProfile.objects.for_tenant(self.tenant),
+            serializer_class=CsvMappingOutputSerializer,
+            request=request,
+            view=self,
+        )
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="csv_mappings_save",
+        request=CsvMappingInputSerializer,
+        responses={201: CsvMappingOutputSerializer},
+        description="Save (or replace, by name) a CSV column mapping; pass its id as "
+        "`csv_mapping_id` when uploading a CSV statement.",
+    )
+    def post(self, request: Request) -> Response:
+        data = CsvMappingInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        name = values.pop("name")
+        profile = services.csv_mapping_save(
+            tenant=self.tenant, actor=self.actor, name=name, mapping=CsvColumnMapping(**values)
+        )
+        return Response(CsvMappingOutputSerializer(profile).data, status=status.HTTP_201_CREATED)

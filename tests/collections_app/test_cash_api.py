@@ -261,3 +261,44 @@ def test_real_camt053_upload_end_to_end(erp, books, tenant_a, django_capture_on_
     )
     assert truncated.status_code == 422
     assert truncated["Content-Type"].startswith(PROBLEM)
+
+
+def test_csv_mapping_saved_then_used_for_a_csv_upload(erp, erp_b, tenant_a):
+    missing = erp.post("/api/v1/csv-mappings/", {"name": "Bank", "booking_date": "Date"})
+    assert missing.status_code in (400, 422)
+    saved = erp.post(
+        "/api/v1/csv-mappings/",
+        {
+            "name": "Bank",
+            "booking_date": "Date",
+            "amount": "Amount",
+            "default_currency": "EUR",
+            "payer_name": "Payer",
+            "account": "DE02120300000000202051",
+        },
+    )
+    assert saved.status_code == 201, saved.json()
+    assert erp_b.get("/api/v1/csv-mappings/").json()["results"] == []
+    csv = b"Date,Amount,Payer\n2026-11-20,99.50,Someone\n"
+    upload = erp.post(
+        "/api/v1/bank-statements/",
+        {
+            "file": SimpleUploadedFile("b.csv", csv),
+            "format": "csv",
+            "csv_mapping_id": saved.json()["id"],
+        },
+        format="multipart",
+    )
+    assert upload.status_code == 201, upload.json()
+    other = erp_b.post(
+        "/api/v1/bank-statements/",
+        {
+            "file": SimpleUploadedFile("b.csv", csv),
+            "format": "csv",
+            "csv_mapping_id": saved.json()["id"],
+        },
+        format="multipart",
+    )
+    assert other.status_code == 422  # another tenant's mapping is not one of theirs
+    with tenant_context(tenant_a):
+        assert Payment.objects.get(payer_name="Someone").amount == D("99.50")
