@@ -10,11 +10,13 @@ urlpatterns = [
     path("api/v1/", include("otc.ledger.api.urls")),
     path("api/v1/", include("otc.fx.api.urls")),
     path("api/v1/", include("invoicing.api.urls")),
+    path("api/v1/", include("collections_app.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
     path("invoices/", include("invoicing.urls")),
     path("ledger/", include("otc.ledger.urls")),
+    path("cash/", include("collections_app.urls")),
     path("fx/", include("otc.fx.urls")),
     path("audit/", include("otc.audit.urls")),
     path("settings/api-keys/", include("otc.api.web_urls")),

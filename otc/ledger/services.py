@@ -597,3 +597,178 @@ def ledger_write_off(
             effective_date=effective_date,
             kind=ApplicationKind.WRITE_OFF,
         )
+
+
+DEDUCTION_TRANSFER_SOURCE = "ledger.deduction_transfer"
+
+
+def ledger_transfer_to_deduction(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    debit_item_id: int,
+    amount: Decimal,
+    effective_date: date,
+    number: str,
+    reason: str,
+    source_type: str = "",
+    source_id: str = "",
+) -> OpenItem:
+    """Move `amount` of a debit item (a short-paid invoice) onto a new
+    DEDUCTION item: the invoice is settled by that much, the customer owes
+    the same total, now as a deduction a deductions analyst works on.
+
+    Mirrors ``ledger_write_off``: a counter item settles the invoice, only
+    here the other side of both new items is cash clearing, so the two
+    clearing lines cancel and nothing reaches the P&L. The counter item is a
+    ledger-created item (kind REVERSAL, the kind the ledger keeps for its own
+    counter items) that closes at once; a new item kind would need a ledger
+    migration for no gain in what reports read. Both new items carry the
+    invoice's rate and exactly the base amount the invoice is relieved by, so
+    the customer's balance is unchanged to the cent in the base currency too.
+    """
+    with transaction.atomic():
+        debit = _locked_items(tenant, debit_item_id)[debit_item_id]
+        if debit.amount <= 0 or debit.kind == ItemKind.DEDUCTION:
+            raise LedgerError("Only an invoice or debit memo can be moved to a deduction.")
+        amount = quantize_money(amount, debit.currency)
+        if amount <= 0:
+            raise LedgerError("The deduction amount must be greater than zero.")
+        if amount > debit.open_amount:
+            raise ConflictError(
+                f"{debit.number} has {_money(debit.open_amount, debit.currency)} open; "
+                f"a deduction of {_money(amount, debit.currency)} cannot be taken from it."
+            )
+        base = _relieve(debit, amount, tenant.base_currency)
+        items = OpenItem.objects.for_tenant(tenant)
+        common = {
+            "tenant": tenant,
+            "customer": debit.customer,
+            "currency": debit.currency,
+            "fx_rate": debit.fx_rate,
+            "document_date": effective_date,
+            "source_type": source_type,
+            "source_id": source_id,
+        }
+        deduction = items.create(
+            kind=ItemKind.DEDUCTION,
+            number=number[:64],
+            amount=amount,
+            base_amount=base,
+            open_amount=amount,
+            open_base_amount=base,
+            due_date=effective_date,
+            **common,
+        )
+        counter = items.create(
+            kind=ItemKind.REVERSAL,
+            number=f"DT-{debit.number}"[:64],
+            amount=-amount,
+            base_amount=-base,
+            open_amount=-amount,
+            open_base_amount=-base,
+            due_date=None,
+            **{**common, "source_type": DEDUCTION_TRANSFER_SOURCE, "source_id": str(deduction.pk)},
+        )
+        _post(
+            tenant=tenant,
+            actor=actor,
+            customer=debit.customer,
+            effective_date=effective_date,
+            memo=f"Deduction {deduction.number} from {debit.number}: {reason}",
+            lines=[
+                _Line(Account.RECEIVABLE, deduction, debit.currency, amount, base),
+                _Line(Account.CASH_CLEARING, None, debit.currency, -amount, -base),
+                _Line(Account.RECEIVABLE, counter, debit.currency, -amount, -base),
+                _Line(Account.CASH_CLEARING, None, debit.currency, amount, base),
+            ],
+        )
+        settle = _post(
+            tenant=tenant,
+            actor=actor,
+            customer=debit.customer,
+            effective_date=effective_date,
+            memo=f"{ApplicationKind.DEDUCTION.label}: {counter.number} to {debit.number}",
+            lines=[
+                _Line(Account.RECEIVABLE, counter, debit.currency, amount, base),
+                _Line(Account.RECEIVABLE, debit, debit.currency, -amount, -base),
+            ],
+        )
+        application = Application.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            kind=ApplicationKind.DEDUCTION,
+            debit_item=debit,
+            credit_item=counter,
+            amount=amount,
+            credit_amount=amount,
+            debit_base_amount=base,
+            credit_base_amount=base,
+            fx_gain_base=Decimal(0),
+            effective_date=effective_date,
+            posting=settle,
+            created_by=actor.user,
+        )
+        _set_open(debit, delta=-amount, base_delta=-base, on=effective_date)
+        _set_open(counter, delta=amount, base_delta=base, on=effective_date)
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="ledger.transferred_to_deduction",
+            instance=application,
+            changes={
+                **_open_changes(debit, counter, amount, amount),
+                "deduction": {
+                    "before": None,
+                    "after": f"{deduction.number} {_money(amount, debit.currency)}",
+                },
+                "reason": {"before": None, "after": reason},
+            },
+        )
+    return deduction
+
+
+def ledger_transfer_to_deduction_reverse(
+    *, tenant: Tenant, actor: Actor, deduction_item_id: int, effective_date: date, reason: str
+) -> OpenItem:
+    """Undo ``ledger_transfer_to_deduction`` while the deduction is still
+    untouched: the amount goes back onto the invoice (its settlement is
+    reversed) and the deduction item is settled by the counter item, so both
+    close. Returns the invoice item."""
+    with transaction.atomic():
+        counter = (
+            OpenItem.objects.for_tenant(tenant)
+            .filter(source_type=DEDUCTION_TRANSFER_SOURCE, source_id=str(deduction_item_id))
+            .first()
+        )
+        if counter is None:
+            raise LedgerError(f"Open item {deduction_item_id} is not a transferred deduction.")
+        settlement = (
+            Application.objects.for_tenant(tenant)
+            .filter(credit_item=counter, kind=ApplicationKind.DEDUCTION, reverses__isnull=True)
+            .first()
+        )
+        if settlement is None:
+            raise LedgerError("The deduction's settlement of the invoice was not found.")
+        locked = _locked_items(tenant, deduction_item_id, counter.pk, settlement.debit_item_id)
+        deduction = locked[deduction_item_id]
+        if deduction.open_amount != deduction.amount:
+            raise ConflictError(
+                f"{deduction.number} was already worked on; resolve it instead of undoing it."
+            )
+        ledger_application_reverse(
+            tenant=tenant,
+            actor=actor,
+            application_id=settlement.pk,
+            effective_date=effective_date,
+            reason=reason,
+        )
+        ledger_apply(
+            tenant=tenant,
+            actor=actor,
+            debit_item_id=deduction.pk,
+            credit_item_id=counter.pk,
+            amount=deduction.amount,
+            effective_date=effective_date,
+            kind=ApplicationKind.DEDUCTION,
+        )
+        return locked[settlement.debit_item_id]

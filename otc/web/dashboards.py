@@ -7,7 +7,9 @@ see where their work will appear rather than a blank page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from otc.tenancy.roles import INTERACTIVE_ROLES, Role
 
@@ -236,3 +238,37 @@ def dashboard_roles_for(role: Role) -> list[Role]:
 
 def may_open_dashboard(*, viewer: Role, dashboard: Role) -> bool:
     return dashboard in dashboard_roles_for(viewer)
+
+
+# --- figures that apps above the kernel contribute ---------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardFigure:
+    """One key figure an app shows on a role's dashboard (the kernel cannot
+    import the apps, so they register a provider in ``AppConfig.ready``)."""
+
+    label: str
+    value: str
+    note: str = ""
+    url: str | None = None
+    testid: str = ""
+
+
+# provider(tenant, viewer_role) -> figures the viewer may see
+FigureProvider = Callable[[Any, Role], list[DashboardFigure]]
+_FIGURE_PROVIDERS: dict[Role, list[FigureProvider]] = {}
+
+
+def register_dashboard_figures(role: Role, provider: FigureProvider) -> None:
+    providers = _FIGURE_PROVIDERS.setdefault(role, [])
+    if provider not in providers:
+        providers.append(provider)
+
+
+def dashboard_figures(*, tenant: Any, dashboard: Role, viewer: Role) -> list[DashboardFigure]:
+    return [
+        figure
+        for provider in _FIGURE_PROVIDERS.get(dashboard, [])
+        for figure in provider(tenant, viewer)
+    ]

@@ -52,6 +52,13 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
         ),
     ),
     (
+        "Cash",
+        (
+            _LinkSpec("Cash to apply", "cash:queue", Perm.CASH_VIEW),
+            _LinkSpec("Bank statements", "cash:statements", Perm.CASH_VIEW),
+        ),
+    ),
+    (
         "Finance",
         (
             _LinkSpec("Exchange rates", "fx:rates", Perm.REPORTS_VIEW),

@@ -29,7 +29,12 @@ from otc.tenancy.services import (
     tenant_settings_update,
 )
 from otc.web import selectors
-from otc.web.dashboards import DASHBOARDS, dashboard_roles_for, may_open_dashboard
+from otc.web.dashboards import (
+    DASHBOARDS,
+    dashboard_figures,
+    dashboard_roles_for,
+    may_open_dashboard,
+)
 from otc.web.forms import MemberAddForm, MemberForm, TenantSettingsForm
 from otc.web.permissions import can, require_perm
 
@@ -95,6 +100,7 @@ def dashboard(request: HttpRequest, role: str) -> HttpResponse:
         ),
         "recent_events": selectors.audit_recent(tenant=tenant) if shows_activity else [],
         "audit_url": _url_or_none("audit:list") if shows_activity else None,
+        "app_figures": dashboard_figures(tenant=tenant, dashboard=dashboard_role, viewer=viewer),
     }
     return render(request, "web/dashboard.html", context)
 

@@ -30,6 +30,7 @@ from otc.ledger.services import (
     ledger_apply,
     ledger_item_post,
     ledger_item_reverse,
+    ledger_transfer_to_deduction,
     ledger_write_off,
 )
 from tests.otc.ledger.conftest import SYSTEM, make_customer
@@ -71,6 +72,12 @@ class WriteOff:
     amount: Decimal
 
 
+@dataclass(frozen=True)
+class ToDeduction:
+    index: int
+    amount: Decimal
+
+
 operations = st.lists(
     st.one_of(
         st.builds(
@@ -93,6 +100,7 @@ operations = st.lists(
         st.builds(ReverseApplication, index=st.integers(0, 50)),
         st.builds(ReverseItem, index=st.integers(0, 50)),
         st.builds(WriteOff, index=st.integers(0, 50), amount=amounts),
+        st.builds(ToDeduction, index=st.integers(0, 50), amount=amounts),
     ),
     min_size=1,
     max_size=30,
@@ -232,6 +240,16 @@ def _run(tenant, customers, ops) -> None:
                     debit_item_id=debit_items[op.index % len(debit_items)].pk,
                     amount=op.amount,
                     effective_date=day,
+                    reason="property test",
+                )
+            elif isinstance(op, ToDeduction) and debit_items:
+                ledger_transfer_to_deduction(
+                    tenant=tenant,
+                    actor=SYSTEM,
+                    debit_item_id=debit_items[op.index % len(debit_items)].pk,
+                    amount=op.amount,
+                    effective_date=day,
+                    number=f"DED{number}",
                     reason="property test",
                 )
         except (ConflictError, LedgerError):

@@ -1,0 +1,159 @@
+"""Normalising what payers write, so that what they meant can be looked up.
+
+Payers mangle invoice numbers in predictable ways: they drop the prefix
+("2026-000123"), the dashes ("INV2026000123") or the leading zeros
+("INV-2026-123"), OCR and retyping confuse O/0, I/1, S/5, B/8, and one line
+often lists several numbers ("INV-2026-000123/124/125"). Every item number
+is reduced to a few *keys*, every token in the remittance to the same kind of
+keys, and a shared key is a hit. Written by hand because it is a handful of
+string rules tied to how our own numbers look; no library models that.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+
+from stdnum import iso11649
+
+_DIGIT_GROUPS = re.compile(r"\d+")
+_TOKEN = re.compile(r"[A-Z0-9][A-Z0-9\-_/.]*[A-Z0-9]|[A-Z0-9]")
+# Characters OCR and people confuse with digits, applied only after the
+# first digit of a token, so a prefix such as "INV" stays as it is.
+_OCR = str.maketrans(
+    {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"}
+)
+_AMOUNTS_AND_DATES = re.compile(
+    r"(?<![\w-])("
+    r"\d{1,3}([.,' ]\d{3})*[.,]\d{2}"  # 1.234,56  1,234.56  500.00
+    r"|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}"  # 20.11.2026  2026-11-20
+    r")(?![\w-])"
+)
+_LEGAL_FORMS_TEXT = (
+    "gmbh ag kg ohg co kgaa ug se inc incorporated ltd limited llc llp plc corp corporation "
+    "company sa sas sarl sl srl spa bv nv oy ab as aps the und and et cie"
+)
+LEGAL_FORMS = frozenset(_LEGAL_FORMS_TEXT.split())
+
+
+def alnum_upper(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", text).upper()
+
+
+def number_keys(number: str) -> set[str]:
+    """The keys an item number is found under (see the module docstring)."""
+    compact = alnum_upper(number)
+    keys = {compact, compact[-21:]}  # RF references keep the last 21 alphanumerics
+    groups = _DIGIT_GROUPS.findall(number)
+    if groups:
+        stripped = [group.lstrip("0") or "0" for group in groups]
+        keys.add("#" + "-".join(stripped))
+        keys.add("#" + "".join(groups))
+        keys.add("#" + "".join(stripped))
+    return {key for key in keys if key and key != "#"}
+
+
+def last_group_key(number: str) -> str:
+    """The running number alone ("123" of INV-2026-000123): looked up only
+    among the items of a customer already identified."""
+    groups = _DIGIT_GROUPS.findall(number)
+    return groups[-1].lstrip("0") if groups else ""
+
+
+def _ocr_fixed(token: str) -> str:
+    first_digit = next((i for i, char in enumerate(token) if char.isdigit()), None)
+    if first_digit is None:
+        return token
+    return token[:first_digit] + token[first_digit:].translate(_OCR)
+
+
+def _token_keys(token: str) -> set[str]:
+    keys: set[str] = set()
+    for variant in {token, _ocr_fixed(token)}:
+        digits = "".join(_DIGIT_GROUPS.findall(variant))
+        if not digits:
+            continue
+        if variant.isdigit() and len(variant) < 5:
+            continue  # "2026", "500": too short alone to mean an invoice
+        keys |= number_keys(variant)
+    return keys
+
+
+def _expand_lists(tokens: list[str]) -> list[str]:
+    """ "INV-2026-000123/124/125" -> the three full numbers."""
+    out: list[str] = []
+    for token in tokens:
+        parts = re.split(r"[/+&]", token)
+        if len(parts) == 1 or not re.search(r"[A-Z-]", parts[0]):
+            out.append(token)
+            continue
+        previous = parts[0]
+        out.append(previous)
+        for part in parts[1:]:
+            match = re.search(r"(\d+)$", previous)
+            full = part
+            if part.isdigit() and match and len(part) <= len(match.group(1)):
+                tail = match.group(1)
+                full = previous[: match.start(1)] + tail[: len(tail) - len(part)] + part
+            out.append(full)
+            previous = full
+    return out
+
+
+def reference_tokens(text: str) -> list[str]:
+    """Tokens of a remittance text that could be document references."""
+    upper = _AMOUNTS_AND_DATES.sub(" ", unicodedata.normalize("NFKC", text).upper())
+    tokens = [t for t in (token.strip("-_/.") for token in _TOKEN.findall(upper)) if t]
+    expanded = _expand_lists(tokens)
+    # "INV 2026 000123": adjacent pieces joined as one number as well.
+    joined = [
+        f"{a}-{b}"
+        for a, b in itertools.pairwise(expanded)
+        if any(c.isdigit() for c in b) and (a.isalpha() or a.isdigit()) and len(a) <= 8
+    ]
+    return expanded + joined
+
+
+def reference_keys(text: str) -> dict[str, str]:
+    """key -> the token it came from, for every token of `text`. Valid ISO
+    11649 references ("RF18539007547034") map their payload."""
+    found: dict[str, str] = {}
+    for token in reference_tokens(text):
+        compact = alnum_upper(token)
+        if compact.startswith("RF") and len(compact) > 4 and iso11649.is_valid(compact):
+            found.setdefault("RF:" + compact[4:], compact)
+            continue
+        for key in _token_keys(token):
+            found.setdefault(key, token)
+    return found
+
+
+def short_numbers(text: str) -> set[str]:
+    """Plain running numbers ("123") in a text, for the identified customer."""
+    return {
+        token.lstrip("0")
+        for token in re.findall(r"(?<![\d.,])\d{3,9}(?![\d.,])", text)
+        if token.lstrip("0")
+    }
+
+
+_TRANSLITERATE = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
+
+
+def normalize_name(name: str) -> str:
+    """Lower case, accents and punctuation removed, legal forms dropped:
+    "Müller & Söhne GmbH" -> "mueller soehne"."""
+    # German transliteration first (Müller -> Mueller, as banks often print
+    # it), then any other accent stripped.
+    spelled = name.translate(_TRANSLITERATE)
+    ascii_text = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    kept = [word for word in words if word not in LEGAL_FORMS]
+    return " ".join(kept or words)
+
+
+def normalize_account(account: str) -> str:
+    return alnum_upper(account)

@@ -1,0 +1,506 @@
+"""Importing bank statements and remittance advices.
+
+All or nothing: the file is parsed completely first (a ``BankFileError``
+names the line or element and nothing is written), then one transaction
+creates the statements, their lines and the payments, and matching is
+enqueued after commit, one task per statement.
+
+Duplicates: a statement already imported (same account and statement id,
+or the same file) is skipped as a whole; an entry already imported through
+another statement (the intraday report, then the day's statement; a CAMT.054
+notification, then the CAMT.053) is recognised by its fingerprint and
+skipped. The result says what was skipped and when it was first imported.
+
+Debits: a returned payment (NSF, chargeback, recall) is linked to the
+payment it returns (end-to-end id, else bank reference, else same amount and
+payer account) and returns it, re-opening what it paid; one that cannot be
+linked is recorded on its line for a person. Other debits are recorded,
+not applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from collections_app.bank_files.types import (
+    BankFileError,
+    BankFileFormat,
+    BankTransaction,
+    CsvColumnMapping,
+    Direction,
+    RemittanceFormat,
+)
+from collections_app.bank_files.types import (
+    BankStatement as ParsedStatement,
+)
+from collections_app.bank_files.types import (
+    Remittance as ParsedRemittance,
+)
+from collections_app.matching.normalize import normalize_account
+from collections_app.models import (
+    BankStatement,
+    BankStatementLine,
+    CsvMappingProfile,
+    LineKind,
+    Payment,
+    PaymentSource,
+    PaymentStatus,
+    Remittance,
+    RemittanceLine,
+)
+from collections_app.services.payments import new_payment_number, payment_return
+from otc.audit.services import Actor, audit_record
+from otc.errors import DomainError, ValidationFailed
+from otc.fx.money import quantize_money
+from otc.tenancy.models import Tenant
+
+
+class BankFileRejected(ValidationFailed):
+    """The file cannot be imported; ``detail`` names the line or element."""
+
+    code = "bank_file_invalid"
+
+
+@dataclass
+class ImportResult:
+    statements: list[BankStatement] = field(default_factory=list)
+    payments_created: int = 0
+    lines_created: int = 0
+    skipped_entries: int = 0
+    returns_linked: int = 0
+    messages: list[str] = field(default_factory=list)
+
+
+def _fingerprint(account: str, tx: BankTransaction, occurrence: int) -> str:
+    """Stable across formats and re-exports of the same booking: the bank's
+    own references where it gives them, else what the payer sent; the
+    occurrence counts identical entries within one statement apart."""
+    when = tx.value_date or tx.booking_date
+    parts = [
+        normalize_account(account),
+        tx.direction.value,
+        f"{tx.amount:.2f}",
+        tx.currency,
+        when.isoformat() if when else "",
+        tx.bank_reference.strip(),
+        tx.end_to_end_id.strip(),
+    ]
+    if not tx.bank_reference and not tx.end_to_end_id:
+        parts += [normalize_account(tx.payer_account), " ".join(tx.remittance_text.split())]
+    parts.append(str(occurrence))
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _kind(tx: BankTransaction) -> str:
+    if tx.is_return or (tx.direction == Direction.DEBIT and tx.return_reason):
+        return LineKind.RETURN
+    if tx.direction == Direction.CREDIT and not tx.is_reversal:
+        return LineKind.PAYMENT
+    return LineKind.DEBIT
+
+
+def csv_mapping_for(*, tenant: Tenant, profile_id: int | None) -> CsvColumnMapping | None:
+    if profile_id is None:
+        return None
+    profile = CsvMappingProfile.objects.for_tenant(tenant).filter(pk=profile_id).first()
+    if profile is None:
+        raise ValidationFailed(errors={"csv_mapping": ["Choose one of your saved CSV mappings."]})
+    return CsvColumnMapping(**profile.mapping)
+
+
+def bank_file_import(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    data: bytes,
+    file_name: str = "",
+    file_format: str | None = None,
+    csv_mapping: CsvColumnMapping | None = None,
+) -> ImportResult:
+    """Parse a bank file (format detected unless given) and import it."""
+    from collections_app.bank_files import parse_bank_file
+
+    try:
+        parsed = parse_bank_file(
+            data,
+            file_format=BankFileFormat(file_format) if file_format else None,
+            csv_mapping=csv_mapping,
+        )
+    except BankFileError as error:
+        raise BankFileRejected(
+            f"{file_name or 'The file'} was not imported: {error}",
+            errors={"file": [str(error)]},
+        ) from error
+    return statements_import(
+        tenant=tenant,
+        actor=actor,
+        statements=parsed,
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        file_name=file_name,
+    )
+
+
+def statements_import(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    statements: list[ParsedStatement],
+    file_sha256: str,
+    file_name: str = "",
+    match: bool = True,
+) -> ImportResult:
+    """Import parsed statements in one transaction (see the module docstring)."""
+    result = ImportResult()
+    with transaction.atomic():
+        earlier = (
+            BankStatement.objects.for_tenant(tenant)
+            .filter(file_sha256=file_sha256)
+            .order_by("imported_at")
+            .first()
+        )
+        if earlier is not None:
+            result.messages.append(
+                f"This file was already imported on {earlier.imported_at:%Y-%m-%d}; "
+                "nothing was imported again."
+            )
+            result.skipped_entries = sum(len(s.transactions) for s in statements)
+            return result
+        for parsed in statements:
+            _import_one(
+                tenant=tenant,
+                actor=actor,
+                parsed=parsed,
+                file_sha256=file_sha256,
+                file_name=file_name,
+                result=result,
+            )
+        if match:
+            from collections_app.tasks import match_statement
+
+            for statement in result.statements:
+                match_statement.delay_on_commit(tenant.pk, statement.pk)
+    return result
+
+
+def _import_one(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    parsed: ParsedStatement,
+    file_sha256: str,
+    file_name: str,
+    result: ImportResult,
+) -> None:
+    statement_id = parsed.statement_id or f"sha256:{file_sha256[:16]}"
+    existing = (
+        BankStatement.objects.for_tenant(tenant)
+        .filter(account=parsed.account, statement_id=statement_id)
+        .first()
+    )
+    if existing is not None:
+        result.skipped_entries += len(parsed.transactions)
+        result.messages.append(
+            f"Statement {statement_id} of account {parsed.account} was already imported on "
+            f"{existing.imported_at:%Y-%m-%d}; skipped."
+        )
+        return
+    seen: Counter[str] = Counter()
+    fingerprints: list[str] = []
+    for tx in parsed.transactions:
+        base = _fingerprint(parsed.account, tx, 0)
+        fingerprints.append(_fingerprint(parsed.account, tx, seen[base]))
+        seen[base] += 1
+    already = dict(
+        BankStatementLine.objects.for_tenant(tenant)
+        .filter(fingerprint__in=fingerprints)
+        .values_list("fingerprint", "statement__imported_at")
+    )
+    statement = BankStatement.objects.for_tenant(tenant).create(
+        tenant=tenant,
+        format=str(parsed.format),
+        account=parsed.account,
+        statement_id=statement_id,
+        currency=parsed.currency,
+        created_on=parsed.created_on,
+        from_date=parsed.from_date,
+        to_date=parsed.to_date,
+        opening_balance=parsed.opening_balance,
+        closing_balance=parsed.closing_balance,
+        file_name=file_name[:255],
+        file_sha256=file_sha256,
+        uploaded_by=actor.user,
+        uploaded_by_label=actor.label[:200],
+    )
+    payments: list[Payment] = []
+    lines: list[BankStatementLine] = []
+    returns: list[tuple[BankStatementLine, BankTransaction]] = []
+    skipped_on: list[date] = []
+    for position, (tx, fingerprint) in enumerate(
+        zip(parsed.transactions, fingerprints, strict=True), start=1
+    ):
+        if fingerprint in already:
+            skipped_on.append(already[fingerprint].date())
+            continue
+        kind = _kind(tx)
+        amount = quantize_money(tx.amount, tx.currency)
+        line = BankStatementLine(
+            tenant=tenant,
+            statement=statement,
+            position=position,
+            fingerprint=fingerprint,
+            kind=kind,
+            amount=amount,
+            currency=tx.currency,
+            booking_date=tx.booking_date,
+            value_date=tx.value_date,
+            bank_reference=tx.bank_reference[:140],
+            end_to_end_id=tx.end_to_end_id[:140],
+            payer_name=tx.payer_name[:200],
+            payer_account=tx.payer_account[:64],
+            remittance_text=tx.remittance_text,
+            structured_references=list(tx.structured_references),
+            transaction_code=tx.transaction_code[:32],
+            return_reason=tx.return_reason[:35],
+            charges=tx.charges,
+            location=tx.location[:120],
+        )
+        if kind == LineKind.PAYMENT and amount > 0:
+            payment = Payment(
+                tenant=tenant,
+                source=PaymentSource.BANK,
+                number=new_payment_number(),
+                amount=amount,
+                currency=tx.currency,
+                value_date=tx.value_date or tx.booking_date or timezone.localdate(),
+                payer_name=tx.payer_name[:200],
+                payer_account=tx.payer_account[:64],
+                payer_bic=tx.payer_bic[:11],
+                bank_reference=tx.bank_reference[:140],
+                end_to_end_id=tx.end_to_end_id[:140],
+                remittance_text=tx.remittance_text,
+                structured_references=list(tx.structured_references),
+                status=PaymentStatus.UNIDENTIFIED,
+                created_by=actor.user,
+            )
+            payments.append(payment)
+            line.payment = payment
+        elif kind == LineKind.RETURN:
+            returns.append((line, tx))
+        else:
+            line.outcome = "Outgoing transfer or charge: recorded, not part of cash application."
+        lines.append(line)
+    Payment.objects.for_tenant(tenant).bulk_create(payments, batch_size=2000)
+    for line in lines:
+        if line.payment is not None:
+            line.payment_id = line.payment.pk
+    for line, tx in returns:
+        line.outcome = _return(tenant, actor, tx, result)
+    BankStatementLine.objects.for_tenant(tenant).bulk_create(lines, batch_size=2000)
+    _link_remittances(tenant, payments)
+    statement.line_count = len(lines)
+    statement.payment_count = len(payments)
+    statement.skipped_count = len(skipped_on)
+    statement.save(update_fields=["line_count", "payment_count", "skipped_count"])
+    result.statements.append(statement)
+    result.payments_created += len(payments)
+    result.lines_created += len(lines)
+    result.skipped_entries += len(skipped_on)
+    if skipped_on:
+        days = ", ".join(sorted({f"{d:%Y-%m-%d}" for d in skipped_on}))
+        noun = "entry" if len(skipped_on) == 1 else "entries"
+        result.messages.append(f"{len(skipped_on)} {noun} already imported on {days}, skipped.")
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="bank_statement.imported",
+        instance=statement,
+        changes={
+            "lines": {"before": None, "after": len(lines)},
+            "payments": {"before": None, "after": len(payments)},
+            "skipped": {"before": None, "after": len(skipped_on)},
+        },
+    )
+
+
+def _return(tenant: Tenant, actor: Actor, tx: BankTransaction, result: ImportResult) -> str:
+    """Find the payment a bank return takes back and return it."""
+    candidates = Payment.objects.for_tenant(tenant).filter(
+        amount=quantize_money(tx.amount, tx.currency),
+        currency=tx.currency,
+        status__in=[
+            PaymentStatus.UNIDENTIFIED,
+            PaymentStatus.UNAPPLIED,
+            PaymentStatus.PARTIALLY_APPLIED,
+            PaymentStatus.APPLIED,
+        ],
+    )
+    keys = Q()
+    if tx.end_to_end_id:
+        keys |= Q(end_to_end_id=tx.end_to_end_id)
+    if tx.bank_reference:
+        keys |= Q(bank_reference=tx.bank_reference)
+    if tx.payer_account:
+        keys |= Q(payer_account=tx.payer_account)
+    matches = list(candidates.filter(keys).order_by("-value_date")[:2]) if keys else []
+    reason = tx.return_reason or "returned by the bank"
+    if len(matches) != 1:
+        return (
+            f"Return of {tx.amount} {tx.currency} ({reason}) could not be linked to one payment: "
+            "find the payment and return it by hand."
+        )
+    payment = matches[0]
+    try:
+        with transaction.atomic():
+            payment_return(
+                tenant=tenant, actor=actor, payment_id=payment.pk, reason=f"Bank return: {reason}"
+            )
+    except DomainError as error:
+        return f"Return of payment {payment.number} failed: {error.detail}"
+    result.returns_linked += 1
+    return f"Returned payment {payment.number} ({reason}); its applications were reversed."
+
+
+def _link_remittances(tenant: Tenant, payments: list[Payment]) -> None:
+    by_reference: dict[str, Payment] = {}
+    for payment in payments:
+        for key in (payment.end_to_end_id, payment.bank_reference):
+            if key:
+                by_reference.setdefault(key, payment)
+    if not by_reference:
+        return
+    for remittance in Remittance.objects.for_tenant(tenant).filter(
+        payment__isnull=True, payment_reference__in=list(by_reference)
+    ):
+        remittance.payment = by_reference[remittance.payment_reference]
+        remittance.save(update_fields=["payment"])
+
+
+def remittance_import(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    data: bytes | None = None,
+    remittances: list[ParsedRemittance] | None = None,
+    file_name: str = "",
+    file_format: str | None = None,
+) -> list[Remittance]:
+    """Store remittance advices and link each to its payment (by payment
+    reference = end-to-end id or bank reference, else payer + amount). A
+    linked payment still open is matched again with the advice's lines."""
+    sha = hashlib.sha256(data).hexdigest() if data is not None else ""
+    if data is not None:
+        from collections_app.bank_files import parse_remittance
+
+        try:
+            remittances = parse_remittance(
+                data, file_format=RemittanceFormat(file_format) if file_format else None
+            )
+        except BankFileError as error:
+            raise BankFileRejected(
+                f"{file_name or 'The remittance'} was not imported: {error}",
+                errors={"file": [str(error)]},
+            ) from error
+    created: list[Remittance] = []
+    rematch: list[int] = []
+    with transaction.atomic():
+        for parsed in remittances or []:
+            payment = _payment_for_remittance(tenant, parsed)
+            remittance = Remittance.objects.for_tenant(tenant).create(
+                tenant=tenant,
+                format=str(parsed.format),
+                payer_name=parsed.payer_name[:200],
+                payment_reference=parsed.payment_reference[:140],
+                payment_amount=parsed.payment_amount,
+                currency=parsed.currency,
+                payment_date=parsed.payment_date,
+                payment=payment,
+                file_name=file_name[:255],
+                file_sha256=sha,
+            )
+            RemittanceLine.objects.for_tenant(tenant).bulk_create(
+                [
+                    RemittanceLine(
+                        tenant=tenant,
+                        remittance=remittance,
+                        position=position,
+                        reference=line.reference[:140],
+                        paid_amount=line.paid_amount,
+                        invoice_amount=line.invoice_amount,
+                        discount_amount=line.discount_amount,
+                        adjustment_amount=line.adjustment_amount,
+                        adjustment_reason=line.adjustment_reason[:140],
+                        note=line.note[:300],
+                    )
+                    for position, line in enumerate(parsed.lines, start=1)
+                ]
+            )
+            created.append(remittance)
+            if payment is not None and payment.status in (
+                PaymentStatus.UNIDENTIFIED,
+                PaymentStatus.UNAPPLIED,
+            ):
+                rematch.append(payment.pk)
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="remittance.imported",
+            object_type="collections_app.remittance",
+            object_id=",".join(str(r.pk) for r in created)[:64],
+            changes={"remittances": {"before": None, "after": len(created)}},
+        )
+        if rematch:
+            from collections_app.tasks import match_payments
+
+            match_payments.delay_on_commit(tenant.pk, rematch)
+    return created
+
+
+def _payment_for_remittance(tenant: Tenant, parsed: ParsedRemittance) -> Payment | None:
+    payments = Payment.objects.for_tenant(tenant)
+    if parsed.payment_reference:
+        found = list(
+            payments.filter(
+                Q(end_to_end_id=parsed.payment_reference)
+                | Q(bank_reference=parsed.payment_reference)
+                | Q(external_ref=parsed.payment_reference)
+            )[:2]
+        )
+        if len(found) == 1:
+            return found[0]
+    if parsed.payment_amount is not None:
+        found = list(
+            payments.filter(
+                amount=parsed.payment_amount,
+                currency=parsed.currency,
+                payer_name__iexact=parsed.payer_name,
+                status__in=[PaymentStatus.UNIDENTIFIED, PaymentStatus.UNAPPLIED],
+            )[:2]
+        )
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+def csv_mapping_save(
+    *, tenant: Tenant, actor: Actor, name: str, mapping: CsvColumnMapping
+) -> CsvMappingProfile:
+    if not name.strip():
+        raise ValidationFailed(errors={"name": ["Give the mapping a name, e.g. the bank's."]})
+    profile, _ = CsvMappingProfile.objects.for_tenant(tenant).update_or_create(
+        tenant=tenant, name=name.strip(), defaults={"mapping": asdict(mapping)}
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action="csv_mapping.saved",
+        instance=profile,
+        changes={"mapping": {"before": None, "after": asdict(mapping)}},
+    )
+    return profile

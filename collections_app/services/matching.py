@@ -1,0 +1,425 @@
+"""Running the engine against the database: load once, match many, apply
+the confident ones.
+
+``payments_match`` loads every open debit item of the tenant, its customers,
+learned accounts and aliases in a handful of queries (``index_load``), runs
+the pure engine per payment, stores the ranked proposals and applies the
+best one when it reaches the tenant's threshold. Each payment is applied in
+its own savepoint: a proposal made stale by a concurrent import leaves that
+payment in the queue and the rest of the statement goes on. Running it twice
+applies nothing twice: only payments still open and without an applied
+proposal are matched, and applying re-checks under row locks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from collections_app.matching.engine import (
+    CandidateItem,
+    CustomerInfo,
+    MatchIndex,
+    PaymentFacts,
+    Policy,
+    Proposal,
+    RemittanceHint,
+    match_payment,
+)
+from collections_app.models import (
+    OPEN_PAYMENT_STATUSES,
+    BankStatement,
+    CashApplicationPolicy,
+    MatchProposal,
+    PayerAccount,
+    PayerAlias,
+    Payment,
+    ProposalStatus,
+    RemittanceLine,
+    StatementStatus,
+)
+from collections_app.services.applying import proposal_apply
+from otc.audit.services import Actor
+from otc.customers.models import Customer, PaymentTerms
+from otc.customers.selectors import payment_terms_discount_date
+from otc.errors import DomainError
+from otc.fx.money import minor_units
+from otc.fx.selectors import RateUnavailableError, fx_rate
+from otc.ledger.models import ItemKind, ItemStatus, OpenItem
+from otc.tenancy.models import Tenant
+
+logger = logging.getLogger(__name__)
+ENGINE = Actor.system("cash application engine")
+
+
+def cash_policy_get(*, tenant: Tenant) -> CashApplicationPolicy:
+    """The tenant's policy, or the defaults (unsaved) when it has none."""
+    policy = CashApplicationPolicy.objects.for_tenant(tenant).first()
+    return policy or CashApplicationPolicy(tenant=tenant)
+
+
+def policy_values(policy: CashApplicationPolicy) -> Policy:
+    return Policy(
+        threshold=policy.auto_apply_threshold,
+        tolerance_amount=policy.tolerance_amount,
+        tolerance_percent=policy.tolerance_percent,
+        fx_tolerance_percent=policy.fx_tolerance_percent,
+        discount_grace_days=policy.discount_grace_days,
+        max_subset_size=policy.max_subset_size,
+    )
+
+
+def _minor(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def index_load(*, tenant: Tenant, on: date) -> MatchIndex:
+    """Everything the engine looks up, in five queries, read in one
+    transaction (one consistent snapshot; the row-level security setting
+    lives per transaction, which a server-side cursor must share)."""
+    with transaction.atomic():
+        return _index_load(tenant=tenant, on=on)
+
+
+def _index_load(*, tenant: Tenant, on: date) -> MatchIndex:
+    terms = {
+        t.pk: t for t in PaymentTerms.objects.for_tenant(tenant).filter(discount_percent__gt=0)
+    }
+    customers = list(
+        Customer.objects.for_tenant(tenant).values_list(
+            "pk", "legal_name", "trading_name", "payment_terms_id"
+        )
+    )
+    customer_terms = {pk: terms.get(terms_id) for pk, _, _, terms_id in customers if terms_id}
+    rows = (
+        OpenItem.objects.for_tenant(tenant)
+        .filter(status=ItemStatus.OPEN, kind__in=[ItemKind.INVOICE, ItemKind.DEBIT_MEMO])
+        .values_list(
+            "pk",
+            "customer_id",
+            "number",
+            "amount",
+            "open_amount",
+            "currency",
+            "document_date",
+            "due_date",
+        )
+        .iterator(chunk_size=5000)
+    )
+    minors: dict[str, Decimal] = {}
+    items: list[CandidateItem] = []
+    for pk, customer_id, number, amount, open_amount, currency, document_date, due in rows:
+        term = customer_terms.get(customer_id)
+        minor = minors.get(currency) or minors.setdefault(currency, _minor(currency))
+        items.append(
+            CandidateItem(
+                id=pk,
+                customer_id=customer_id,
+                number=number,
+                amount=amount.quantize(minor),
+                open_amount=open_amount.quantize(minor),
+                currency=currency,
+                document_date=document_date,
+                due_date=due,
+                discount_percent=term.discount_percent if term else Decimal(0),
+                discount_until=(
+                    payment_terms_discount_date(terms=term, document_date=document_date)
+                    if term
+                    else None
+                ),
+                minor=minor,
+            )
+        )
+    infos = [CustomerInfo(pk, legal) for pk, legal, _, _ in customers]
+    infos += [CustomerInfo(pk, trading) for pk, _, trading, _ in customers if trading]
+    rates: dict[tuple[str, str], Decimal | None] = {}
+
+    def rate(from_currency: str, to_currency: str) -> Decimal | None:
+        key = (from_currency, to_currency)
+        if key not in rates:
+            try:
+                rates[key] = fx_rate(
+                    tenant=tenant, from_currency=from_currency, to_currency=to_currency, on=on
+                ).rate
+            except RateUnavailableError:
+                rates[key] = None
+        return rates[key]
+
+    return MatchIndex(
+        items=items,
+        customers=infos,
+        aliases=dict(PayerAlias.objects.for_tenant(tenant).values_list("alias", "customer_id")),
+        payer_accounts=dict(
+            PayerAccount.objects.for_tenant(tenant).values_list("account", "customer_id")
+        ),
+        rate=rate,
+    )
+
+
+def _facts(payment: Payment, hints: list[RemittanceHint]) -> PaymentFacts:
+    return PaymentFacts(
+        amount=payment.amount,
+        currency=payment.currency,
+        value_date=payment.value_date,
+        payer_name=payment.payer_name,
+        payer_account=payment.payer_account,
+        text=payment.remittance_text,
+        references=tuple(payment.structured_references),
+        remittance=tuple(hints),
+        customer_id=payment.customer_id,
+        minor=_minor(payment.currency),
+    )
+
+
+def _store(tenant: Tenant, payment: Payment, proposals: list[Proposal]) -> list[MatchProposal]:
+    rows = [
+        MatchProposal(
+            tenant=tenant,
+            payment=payment,
+            rank=rank,
+            customer_id=proposal.customer_id,
+            confidence=proposal.confidence,
+            explanation=proposal.explanation,
+            reasons=[{"code": r.code, "text": r.text} for r in proposal.reasons],
+            allocations=[a.as_json() for a in proposal.allocations],
+            on_account=proposal.on_account,
+            deduction=proposal.deduction.as_json() if proposal.deduction else {},
+        )
+        for rank, proposal in enumerate(proposals, start=1)
+    ]
+    return MatchProposal.objects.for_tenant(tenant).bulk_create(rows)
+
+
+def _hints(tenant: Tenant, payment_ids: list[int]) -> dict[int, list[RemittanceHint]]:
+    hints: dict[int, list[RemittanceHint]] = defaultdict(list)
+    for line in (
+        RemittanceLine.objects.for_tenant(tenant)
+        .filter(remittance__payment_id__in=payment_ids)
+        .select_related("remittance")
+    ):
+        hints[line.remittance.payment_id or 0].append(
+            RemittanceHint(
+                reference=line.reference,
+                paid_amount=line.paid_amount,
+                discount_amount=line.discount_amount,
+                adjustment_amount=line.adjustment_amount,
+                adjustment_reason=line.adjustment_reason,
+                note=line.note,
+            )
+        )
+    return hints
+
+
+def payments_match(
+    *,
+    tenant: Tenant,
+    actor: Actor = ENGINE,
+    payment_ids: list[int],
+    auto_apply: bool = True,
+    index: MatchIndex | None = None,
+) -> dict[str, int]:
+    """Match (and where confident, apply) the given payments. Returns counts."""
+    policy = cash_policy_get(tenant=tenant)
+    values = policy_values(policy)
+    payments = list(
+        Payment.objects.for_tenant(tenant)
+        .filter(pk__in=payment_ids, status__in=OPEN_PAYMENT_STATUSES)
+        .exclude(proposals__status=ProposalStatus.APPLIED, proposals__auto_applied=True)
+        .order_by("pk")
+    )
+    counts = {"matched": 0, "auto_applied": 0, "queued": 0, "stale": 0}
+    if not payments:
+        return counts
+    if index is None:
+        index = index_load(tenant=tenant, on=max(p.value_date for p in payments))
+    hints = _hints(tenant, [p.pk for p in payments])
+    # A person reversed the engine's application of these: propose, never
+    # apply on its own again.
+    corrected = set(
+        MatchProposal.objects.for_tenant(tenant)
+        .filter(payment__in=payments, corrected=True)
+        .values_list("payment_id", flat=True)
+    )
+    for start in range(0, len(payments), CHUNK):
+        # One transaction per chunk (one commit, not one per payment); each
+        # payment's application in its own savepoint, so a stale proposal or
+        # a lock conflict leaves that payment in the queue and no other.
+        with transaction.atomic():
+            _match_chunk(
+                tenant=tenant,
+                actor=actor,
+                payments=payments[start : start + CHUNK],
+                hints=hints,
+                index=index,
+                values=values,
+                auto_apply=auto_apply,
+                counts=counts,
+                corrected=corrected,
+            )
+    return counts
+
+
+CHUNK = 200
+
+
+def _match_chunk(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    payments: list[Payment],
+    hints: dict[int, list[RemittanceHint]],
+    index: MatchIndex,
+    values: Policy,
+    auto_apply: bool,
+    counts: dict[str, int],
+    corrected: set[int],
+) -> None:
+    now = timezone.now()
+    MatchProposal.objects.for_tenant(tenant).filter(
+        payment__in=payments, status=ProposalStatus.PROPOSED
+    ).update(status=ProposalStatus.SUPERSEDED)
+    for payment in payments:
+        proposals = match_payment(_facts(payment, hints.get(payment.pk, [])), index, values)
+        stored = _store(tenant, payment, proposals)
+        best = stored[0] if stored else None
+        Payment.objects.for_tenant(tenant).filter(pk=payment.pk).update(
+            match_confidence=best.confidence if best else None,
+            match_summary=(best.explanation[:500] if best else "No candidate found."),
+            matched_at=now,
+        )
+        counts["matched"] += 1
+        if not (
+            auto_apply
+            and payment.pk not in corrected
+            and best is not None
+            and best.confidence >= values.threshold
+            and best.customer_id is not None
+        ):
+            counts["queued"] += 1
+            continue
+        try:
+            with transaction.atomic():
+                proposal_apply(tenant=tenant, actor=actor, proposal_id=best.pk, auto=True)
+        except (DomainError, DatabaseError) as error:
+            counts["stale"] += 1
+            counts["queued"] += 1
+            logger.info("Proposal %s not applied: %s", best.pk, error)
+            Payment.objects.for_tenant(tenant).filter(pk=payment.pk).update(
+                match_summary=f"Not applied automatically: {error}"[:500]
+            )
+            continue
+        counts["auto_applied"] += 1
+        _drop_applied_from_index(index, best)
+
+
+def _drop_applied_from_index(index: MatchIndex, proposal: MatchProposal) -> None:
+    """Later payments of the same run must not see cash already applied."""
+    for allocation in proposal.allocations:
+        item_id = int(allocation["item_id"])
+        item = index.items.get(item_id)
+        if item is None:
+            continue
+        used = (
+            Decimal(allocation["amount"])
+            + Decimal(allocation.get("discount") or 0)
+            + Decimal(allocation.get("write_off") or 0)
+        )
+        if proposal.deduction and int(proposal.deduction["item_id"]) == item_id:
+            used += Decimal(proposal.deduction["amount"])
+        remaining = item.open_amount - used
+        customer_items = index.by_customer.get(item.customer_id, [])
+        if remaining <= 0:
+            del index.items[item_id]
+            index.by_customer[item.customer_id] = [i for i in customer_items if i.id != item_id]
+            continue
+        updated = replace(item, open_amount=remaining)
+        index.items[item_id] = updated
+        index.by_customer[item.customer_id] = [
+            updated if i.id == item_id else i for i in customer_items
+        ]
+
+
+def statement_match(*, tenant: Tenant, statement_id: int, actor: Actor = ENGINE) -> dict[str, int]:
+    """Match the payments of one statement; idempotent."""
+    statement = BankStatement.objects.for_tenant(tenant).filter(pk=statement_id).first()
+    if statement is None:
+        return {}
+    payment_ids = list(
+        Payment.objects.for_tenant(tenant)
+        .filter(statement_lines__statement=statement)
+        .values_list("pk", flat=True)
+    )
+    counts = payments_match(tenant=tenant, actor=actor, payment_ids=payment_ids)
+    BankStatement.objects.for_tenant(tenant).filter(pk=statement.pk).update(
+        status=StatementStatus.MATCHED, matched_at=timezone.now()
+    )
+    return counts
+
+
+def cash_policy_update(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    auto_apply_threshold: int,
+    tolerance_amount: Decimal,
+    tolerance_percent: Decimal,
+    fx_tolerance_percent: Decimal,
+    discount_grace_days: int,
+    max_subset_size: int,
+) -> CashApplicationPolicy:
+    """Change the tenant's rules for automatic cash application."""
+    from otc.audit.services import audit_record, field_changes, snapshot
+    from otc.errors import ValidationFailed
+
+    errors: dict[str, list[str]] = {}
+    if not 50 <= auto_apply_threshold <= 100:
+        errors["auto_apply_threshold"] = ["Use 50 to 100; below 50 the engine would guess."]
+    if not 1 <= max_subset_size <= 8:
+        errors["max_subset_size"] = ["Use 1 to 8 invoices per combination."]
+    for name, value in (
+        ("tolerance_amount", tolerance_amount),
+        ("tolerance_percent", tolerance_percent),
+        ("fx_tolerance_percent", fx_tolerance_percent),
+    ):
+        if value < 0:
+            errors[name] = ["Enter zero or more."]
+    if tolerance_percent > 5 or fx_tolerance_percent > 5:
+        errors.setdefault("tolerance_percent", []).append(
+            "Tolerances above 5 % write off real money; keep them small."
+        )
+    if errors:
+        raise ValidationFailed("Check the cash application rules.", errors=errors)
+    fields = [
+        "auto_apply_threshold",
+        "tolerance_amount",
+        "tolerance_percent",
+        "fx_tolerance_percent",
+        "discount_grace_days",
+        "max_subset_size",
+    ]
+    with transaction.atomic():
+        policy = CashApplicationPolicy.objects.for_tenant(
+            tenant
+        ).select_for_update().first() or CashApplicationPolicy(tenant=tenant)
+        before = snapshot(policy, fields)
+        policy.auto_apply_threshold = auto_apply_threshold
+        policy.tolerance_amount = tolerance_amount
+        policy.tolerance_percent = tolerance_percent
+        policy.fx_tolerance_percent = fx_tolerance_percent
+        policy.discount_grace_days = discount_grace_days
+        policy.max_subset_size = max_subset_size
+        policy.save()
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="cash.policy_changed",
+            instance=policy,
+            changes=field_changes(before=before, after=snapshot(policy, fields)),
+        )
+    return policy
