@@ -1,0 +1,49 @@
+"""Writes of the credit app: policy, profiles and limits, orders and their
+credit decisions."""
+
+from credit.services.checks import Decision, Reason, credit_check
+from credit.services.common import format_money
+from credit.services.orders import (
+    OrderLineInput,
+    order_cancel,
+    order_consume_for_invoice,
+    order_create,
+    order_reject,
+    order_release,
+    order_request_info,
+    order_submit,
+)
+from credit.services.profiles import (
+    CREDIT_POLICY_FIELDS,
+    credit_limit_set,
+    credit_policy_update,
+    credit_profile_block,
+    credit_profile_ensure,
+    credit_profile_unblock,
+    credit_profile_update,
+)
+from credit.services.transitions import TRANSITIONS, can_transition
+
+__all__ = [
+    "CREDIT_POLICY_FIELDS",
+    "TRANSITIONS",
+    "Decision",
+    "OrderLineInput",
+    "Reason",
+    "can_transition",
+    "credit_check",
+    "credit_limit_set",
+    "credit_policy_update",
+    "credit_profile_block",
+    "credit_profile_ensure",
+    "credit_profile_unblock",
+    "credit_profile_update",
+    "format_money",
+    "order_cancel",
+    "order_consume_for_invoice",
+    "order_create",
+    "order_reject",
+    "order_release",
+    "order_request_info",
+    "order_submit",
+]
