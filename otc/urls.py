@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", include("otc.customers.api.urls")),
     path("api/v1/", include("otc.ledger.api.urls")),
     path("api/v1/", include("otc.fx.api.urls")),
+    path("api/v1/", include("credit.api.urls")),
     path("api/v1/", include("invoicing.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),

@@ -1,0 +1,32 @@
+"""Mounted at /api/v1/ by otc.urls, without a namespace."""
+
+from django.urls import path
+
+from credit.api import views
+
+urlpatterns = [
+    path("orders/", views.OrderListApi.as_view(), name="api-order-list"),
+    path("orders/<id:order_id>/", views.OrderDetailApi.as_view(), name="api-order-detail"),
+    path("orders/<id:order_id>/submit/", views.OrderSubmitApi.as_view(), name="api-order-submit"),
+    path(
+        "orders/<id:order_id>/release/", views.OrderReleaseApi.as_view(), name="api-order-release"
+    ),
+    path("orders/<id:order_id>/reject/", views.OrderRejectApi.as_view(), name="api-order-reject"),
+    path(
+        "orders/<id:order_id>/request-info/",
+        views.OrderRequestInfoApi.as_view(),
+        name="api-order-request-info",
+    ),
+    path("orders/<id:order_id>/cancel/", views.OrderCancelApi.as_view(), name="api-order-cancel"),
+    path("credit-profiles/", views.CreditProfileListApi.as_view(), name="api-credit-profile-list"),
+    path(
+        "credit-profiles/<id:customer_id>/",
+        views.CreditProfileDetailApi.as_view(),
+        name="api-credit-profile-detail",
+    ),
+    path(
+        "credit-profiles/<id:customer_id>/limit/",
+        views.CreditLimitApi.as_view(),
+        name="api-credit-profile-limit",
+    ),
+]
