@@ -14,6 +14,7 @@ urlpatterns = [
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
+    path("credit/", include("credit.urls")),
     path("invoices/", include("invoicing.urls")),
     path("ledger/", include("otc.ledger.urls")),
     path("fx/", include("otc.fx.urls")),

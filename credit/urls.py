@@ -1,0 +1,17 @@
+from django.urls import path
+
+from credit import views
+
+app_name = "credit"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("orders/", views.order_list, name="orders"),
+    path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/release/", views.order_release, name="order_release"),
+    path("orders/<int:pk>/reject/", views.order_reject, name="order_reject"),
+    path("orders/<int:pk>/request-info/", views.order_request_info, name="order_request_info"),
+    path("customers/<int:pk>/", views.customer_credit, name="customer"),
+    path("customers/<int:pk>/limit/", views.customer_limit, name="customer_limit"),
+    path("customers/<int:pk>/profile/", views.customer_profile, name="customer_profile"),
+    path("policy/", views.policy, name="policy"),
+]
