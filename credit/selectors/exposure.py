@@ -18,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import Min, Q, Sum
+from django.db.models import DecimalField, Q, QuerySet, Subquery, Sum
 
 from credit.models import OPEN_ORDER_STATUSES, PENDING_ORDER_STATUSES, Order
 from otc.customers.models import Customer
@@ -117,30 +118,61 @@ def _exposure(
     ledger = (
         OpenItem.objects.for_tenant(tenant)
         .filter(customer_filter, status=ItemStatus.OPEN)
-        .aggregate(
-            open_ar=Sum("open_base_amount"),
-            overdue=Sum("open_base_amount", filter=Q(amount__gt=0, due_date__lt=cutoff)),
-            oldest_due=Min("due_date", filter=Q(amount__gt=0, due_date__lt=today)),
-        )
+        .order_by()
     )
     orders = Order.objects.for_tenant(tenant).filter(
         customer_filter, status__in=[*OPEN_ORDER_STATUSES, *PENDING_ORDER_STATUSES]
     )
     if exclude_order_id is not None:
         orders = orders.exclude(pk=exclude_order_id)
-    order_sums = orders.aggregate(
-        open_orders=Sum("open_base_amount", filter=Q(status__in=OPEN_ORDER_STATUSES)),
-        pending=Sum("base_amount", filter=Q(status__in=PENDING_ORDER_STATUSES)),
+    orders = orders.order_by()
+    amount = DecimalField(max_digits=20, decimal_places=4)
+
+    def scalar(queryset: QuerySet[Any], **aggregate: Any) -> Subquery:
+        # One aggregate as a subquery (grouped by the tenant, which the filter
+        # fixes), so the ledger and order sums travel in one round trip: the
+        # credit check runs on every order.
+        name = next(iter(aggregate))
+        grouped = queryset.values("tenant_id").annotate(**aggregate).values(name)
+        return Subquery(grouped, output_field=amount)
+
+    sums = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .annotate(
+            open_ar=scalar(ledger, v=Sum("open_base_amount")),
+            overdue=scalar(
+                ledger, v=Sum("open_base_amount", filter=Q(amount__gt=0, due_date__lt=cutoff))
+            ),
+            oldest_due=Subquery(
+                ledger.filter(amount__gt=0, due_date__lt=today)
+                .order_by("due_date")
+                .values("due_date")[:1]
+            ),
+            open_orders=scalar(
+                orders, v=Sum("open_base_amount", filter=Q(status__in=OPEN_ORDER_STATUSES))
+            ),
+            pending=scalar(
+                orders, v=Sum("base_amount", filter=Q(status__in=PENDING_ORDER_STATUSES))
+            ),
+        )
+        .values("open_ar", "overdue", "oldest_due", "open_orders", "pending")
+        .get()
     )
+    ledger_sums = {
+        "open_ar": sums["open_ar"],
+        "overdue": sums["overdue"],
+        "oldest_due": sums["oldest_due"],
+    }
+    order_sums = {"open_orders": sums["open_orders"], "pending": sums["pending"]}
     return Exposure(
         currency=str(tenant.base_currency),
         limit=limit,
-        open_ar=ledger["open_ar"] or ZERO,
+        open_ar=ledger_sums["open_ar"] or ZERO,
         open_orders=order_sums["open_orders"] or ZERO,
         pending_orders=order_sums["pending"] or ZERO,
-        overdue=ledger["overdue"] or ZERO,
+        overdue=ledger_sums["overdue"] or ZERO,
         overdue_days=overdue_days,
-        oldest_due_date=ledger["oldest_due"],
+        oldest_due_date=ledger_sums["oldest_due"],
     )
 
 

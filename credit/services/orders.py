@@ -131,12 +131,6 @@ def order_create(
             errors={"currency": [f"No exchange rate to {tenant.base_currency} for {currency}."]},
         ) from None
     orders = Order.objects.for_tenant(tenant)
-    if external_ref is not None and orders.filter(external_ref=external_ref).exists():
-        raise ConflictError(
-            f"An order with external_ref '{external_ref}' exists already; it was not "
-            "created again.",
-            code="duplicate_external_ref",
-        )
     built: list[OrderLine] = []
     for position, line in enumerate(lines, start=1):
         line_net = quantize_money(line.quantity * line.unit_price, currency)
@@ -180,9 +174,11 @@ def order_create(
                 built_line.order = order
             OrderLine.objects.for_tenant(tenant).bulk_create(built)
     except IntegrityError:
-        # A concurrent request with the same external_ref won the race.
+        # The unique constraint is the duplicate check (one query fewer on the
+        # hot path, and right under concurrent resends as well).
         raise ConflictError(
-            f"An order with external_ref '{external_ref}' exists already.",
+            f"An order with external_ref '{external_ref}' exists already; it was not "
+            "created again.",
             code="duplicate_external_ref",
         ) from None
     audit_record(
@@ -202,20 +198,28 @@ def order_create(
 
 
 def _lock_order(tenant: Tenant, order: Order) -> Order:
-    return Order.objects.for_tenant(tenant).select_for_update().get(pk=order.pk)
+    return (
+        Order.objects.for_tenant(tenant)
+        .select_related("customer")
+        .select_for_update(of=("self",))
+        .get(pk=order.pk)
+    )
 
 
 def _lock_profiles(
     tenant: Tenant, customer: Customer, root: Customer | None
 ) -> tuple[CreditProfile, CreditProfile | None]:
     """Lock the group root's profile, then the customer's: one order for everyone."""
+    group_profile = _locked_profile(tenant, root) if root is not None else None
+    return _locked_profile(tenant, customer), group_profile
+
+
+def _locked_profile(tenant: Tenant, customer: Customer) -> CreditProfile:
     profiles = CreditProfile.objects.for_tenant(tenant).select_for_update()
-    group_profile = None
-    if root is not None:
-        ensured = credit_profile_ensure(tenant=tenant, customer=root)
-        group_profile = profiles.get(pk=ensured.pk)
-    own = credit_profile_ensure(tenant=tenant, customer=customer)
-    return profiles.get(pk=own.pk), group_profile
+    profile = profiles.filter(customer_id=customer.pk).first()
+    if profile is None:
+        profile = profiles.get(pk=credit_profile_ensure(tenant=tenant, customer=customer).pk)
+    return profile
 
 
 def _decide(tenant: Tenant, order: Order) -> Decision:
