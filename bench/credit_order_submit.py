@@ -22,8 +22,9 @@ import time
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from bench.common import setup_django
+from bench.common import setup_django, timed
 
 
 def main() -> None:
@@ -139,7 +140,8 @@ def main() -> None:
             f"loaded in {time.perf_counter() - started:.1f} s"
         )
 
-    _run(issued.plaintext, big.external_ref, today, args.submissions)
+    _run(issued.plaintext, str(big.external_ref), today, args.submissions)
+    _context(tenant, big, today)
 
 
 def _run(plaintext: str, customer_ref: str, today: date, submissions: int) -> None:
@@ -193,6 +195,51 @@ def _run(plaintext: str, customer_ref: str, today: date, submissions: int) -> No
         f"p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms, max {samples[-1]:.1f} ms "
         f"over {len(samples):,} submissions ({total:.1f} s); "
         f"approved {outcomes['approved']}, held {outcomes['held']}"
+    )
+
+
+def _context(tenant: Any, big: Any, today: date) -> None:
+    """Figures that put the API numbers in context on a shared machine: the
+    credit decision alone (service call, no HTTP) and the cheapest API call
+    (one order by id) under the same load."""
+    from rest_framework.test import APIClient
+
+    from credit.models import Order
+    from credit.services import OrderLineInput, order_create, order_submit
+    from otc.api.services import api_key_create
+    from otc.audit.services import Actor
+    from otc.tenancy.context import tenant_context
+    from otc.tenancy.roles import Role
+
+    actor = Actor.system("bench")
+    with tenant_context(tenant):
+        drafts = iter(
+            [
+                order_create(
+                    tenant=tenant,
+                    actor=actor,
+                    customer=big,
+                    currency="EUR",
+                    lines=[OrderLineInput("Drive unit", Decimal(1), Decimal("990.00"))],
+                    order_date=today,
+                )
+                for _ in range(200)
+            ]
+        )
+        timed(
+            "credit decision alone (order_submit service, no HTTP)",
+            200,
+            lambda: order_submit(tenant=tenant, actor=actor, order=next(drafts)),
+        )
+        issued = api_key_create(tenant=tenant, actor=actor, name="ctx", role=Role.ERP_INTEGRATION)
+        some = Order.objects.order_by("pk").first()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
+    assert some is not None
+    timed(
+        "baseline: GET /api/v1/orders/{id}/ under the same load",
+        200,
+        lambda: client.get(f"/api/v1/orders/{some.pk}/"),
     )
 
 
