@@ -9,5 +9,5 @@ class CreditConfig(AppConfig):
     def ready(self) -> None:
         from otc.tenancy.rls import register_append_only
 
-        for table in ("credit_creditlimitchange", "credit_orderevent"):
+        for table in ("credit_creditlimitchange", "credit_orderevent", "credit_creditscore"):
             register_append_only(table)

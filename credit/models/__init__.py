@@ -17,13 +17,16 @@ from credit.models.profiles import (
     LimitKind,
     RiskClass,
 )
+from credit.models.scoring import SCORE_FACTORS, CreditScore, ScoreTrigger
 
 __all__ = [
     "OPEN_ORDER_STATUSES",
     "PENDING_ORDER_STATUSES",
+    "SCORE_FACTORS",
     "CreditLimitChange",
     "CreditPolicy",
     "CreditProfile",
+    "CreditScore",
     "HoldReason",
     "LimitKind",
     "Order",
@@ -31,4 +34,5 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "RiskClass",
+    "ScoreTrigger",
 ]

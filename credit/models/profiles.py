@@ -33,6 +33,29 @@ def default_review_months() -> dict[str, int]:
     return {"A": 12, "B": 12, "C": 6, "D": 3, "E": 1}
 
 
+def default_score_weights() -> dict[str, int]:
+    return {
+        "days_late": 25,
+        "late_share": 15,
+        "trend": 10,
+        "overdue_now": 15,
+        "dishonoured": 10,
+        "external_rating": 10,
+        "relationship_age": 5,
+        "disputes": 10,
+    }
+
+
+def default_class_cutoffs() -> dict[str, int]:
+    """The lowest score of each class; below D's cut-off is E."""
+    return {"A": 80, "B": 65, "C": 50, "D": 35}
+
+
+def default_limit_share() -> dict[str, str]:
+    """Recommended limit as a share of the last twelve months' sales, by class."""
+    return {"A": "0.25", "B": "0.20", "C": "0.15", "D": "0.08", "E": "0"}
+
+
 class CreditPolicy(TenantOwnedModel):
     """The tenant's hold rules: which checks run on order submission and
     with which thresholds. One row per tenant, created with defaults on first use."""
@@ -58,6 +81,11 @@ class CreditPolicy(TenantOwnedModel):
     count_pending_orders = models.BooleanField(default=True)
     # Months between periodic reviews per risk class.
     review_months = models.JSONField(default=default_review_months)
+    # The scorecard: factor weights (0 drops a factor), class cut-offs and
+    # the recommended limit per class as a share of annual sales.
+    score_weights = models.JSONField(default=default_score_weights)
+    class_cutoffs = models.JSONField(default=default_class_cutoffs)
+    limit_share = models.JSONField(default=default_limit_share)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -93,6 +121,14 @@ class CreditProfile(TenantOwnedModel):
     next_review_date = models.DateField(null=True, blank=True)
     is_blocked = models.BooleanField(default=False)
     blocked_reason = models.CharField(max_length=500, blank=True)
+    # Set when a person chose the risk class: the nightly score then leaves it alone.
+    risk_class_manual = models.BooleanField(default=False)
+    # An agency grade (AAA ... D), entered or imported, and who gave it.
+    external_rating = models.CharField(max_length=8, blank=True)
+    external_rating_agency = models.CharField(max_length=60, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    recommended_limit = amount_field(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

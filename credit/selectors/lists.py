@@ -25,6 +25,7 @@ from credit.models import (
     CreditLimitChange,
     CreditPolicy,
     CreditProfile,
+    CreditScore,
     Order,
     OrderEvent,
     OrderLine,
@@ -197,3 +198,13 @@ def order_events(
     if customer is not None:
         events = events.filter(order__customer=customer)
     return list(events.order_by("-id")[:limit])
+
+
+def credit_score_latest(*, tenant: Tenant, customer: Customer) -> CreditScore | None:
+    return CreditScore.objects.for_tenant(tenant).filter(customer=customer).first()
+
+
+def credit_score_history(
+    *, tenant: Tenant, customer: Customer, limit: int = 12
+) -> list[CreditScore]:
+    return list(CreditScore.objects.for_tenant(tenant).filter(customer=customer)[:limit])

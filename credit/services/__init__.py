@@ -22,6 +22,12 @@ from credit.services.profiles import (
     credit_profile_unblock,
     credit_profile_update,
 )
+from credit.services.scoring import (
+    credit_rescore_tenant,
+    credit_score_customer,
+    credit_score_refresh_later,
+    credit_scores_compute,
+)
 from credit.services.transitions import TRANSITIONS, can_transition
 
 __all__ = [
@@ -38,6 +44,10 @@ __all__ = [
     "credit_profile_ensure",
     "credit_profile_unblock",
     "credit_profile_update",
+    "credit_rescore_tenant",
+    "credit_score_customer",
+    "credit_score_refresh_later",
+    "credit_scores_compute",
     "format_money",
     "order_cancel",
     "order_consume_for_invoice",

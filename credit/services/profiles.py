@@ -8,20 +8,32 @@ is always allowed to those who may edit it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from credit.models import CreditLimitChange, CreditPolicy, CreditProfile, LimitKind, RiskClass
+from credit.models import (
+    SCORE_FACTORS,
+    CreditLimitChange,
+    CreditPolicy,
+    CreditProfile,
+    LimitKind,
+    RiskClass,
+    ScoreTrigger,
+)
 from credit.selectors import credit_policy_get
 from credit.services.common import actor_membership, format_money
+from credit.services.scoring import credit_score_customer
 from otc.audit.services import Actor, audit_record, field_changes, snapshot
 from otc.customers.models import Customer
 from otc.errors import NotPermitted, ValidationFailed
 from otc.fx.money import quantize_money
 from otc.tenancy.models import Tenant
+
+RATING_GRADES = frozenset({"AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D"})
 
 CREDIT_POLICY_FIELDS = [
     "check_over_limit",
@@ -36,8 +48,17 @@ CREDIT_POLICY_FIELDS = [
     "hold_risk_classes",
     "count_pending_orders",
     "review_months",
+    "score_weights",
+    "class_cutoffs",
+    "limit_share",
 ]
-_PROFILE_FIELDS = ["risk_class", "next_review_date"]
+_PROFILE_FIELDS = [
+    "risk_class",
+    "risk_class_manual",
+    "next_review_date",
+    "external_rating",
+    "external_rating_agency",
+]
 
 
 def credit_profile_ensure(*, tenant: Tenant, customer: Customer) -> CreditProfile:
@@ -146,14 +167,36 @@ def credit_profile_update(
     risk_class: str | None = None,
     next_review_date: date | None = None,
     clear_review_date: bool = False,
+    external_rating: str | None = None,
+    external_rating_agency: str | None = None,
 ) -> CreditProfile:
-    if risk_class is not None and risk_class not in RiskClass.values:
+    """Change what a person decides about a profile. A risk class set here
+    overrides the scorecard's ("" hands the class back to the scorecard);
+    a new external rating rescores the customer at once."""
+    if risk_class and risk_class not in RiskClass.values:
         raise ValidationFailed(errors={"risk_class": ["Choose a risk class from A to E."]})
+    if external_rating is not None:
+        external_rating = external_rating.strip().upper()
+        if external_rating and external_rating.rstrip("+-") not in RATING_GRADES:
+            raise ValidationFailed(
+                errors={
+                    "external_rating": [
+                        "Enter an agency grade such as AAA, AA+, BBB- or D (empty for none)."
+                    ]
+                }
+            )
     with transaction.atomic():
         profile = _locked_profile(tenant, customer)
         before = snapshot(profile, _PROFILE_FIELDS)
-        if risk_class is not None:
+        if risk_class:
             profile.risk_class = risk_class
+            profile.risk_class_manual = True
+        elif risk_class == "":
+            profile.risk_class_manual = False
+        if external_rating is not None:
+            profile.external_rating = external_rating
+        if external_rating_agency is not None:
+            profile.external_rating_agency = external_rating_agency.strip()[:60]
         if next_review_date is not None:
             profile.next_review_date = next_review_date
         elif clear_review_date:
@@ -168,6 +211,11 @@ def credit_profile_update(
                 instance=profile,
                 changes=changes,
             )
+        if "external_rating" in changes or (risk_class == "" and "risk_class_manual" in changes):
+            credit_score_customer(
+                tenant=tenant, actor=actor, customer=customer, trigger=ScoreTrigger.EVENT
+            )
+            profile.refresh_from_db()
     return profile
 
 
@@ -217,43 +265,91 @@ def credit_profile_unblock(
     return profile
 
 
-def _validated_policy_value(name: str, value: Any, errors: dict[str, list[str]]) -> Any:
-    if name in {"limit_tolerance_percent", "overdue_min_amount"}:
-        try:
-            number = Decimal(str(value))
-        except (InvalidOperation, ValueError):
-            errors[name] = ["Enter a number."]
-            return None
-        if number < 0 or (name == "limit_tolerance_percent" and number >= 100):
-            errors[name] = [
-                "Enter a value from 0 up to (not including) 100."
-                if name == "limit_tolerance_percent"
-                else "Enter 0 or more."
-            ]
-        return number
-    if name in {"overdue_days", "review_grace_days"}:
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3650:
-            errors[name] = ["Enter a whole number of days from 0 to 3650."]
-        return value
-    if name == "hold_risk_classes":
-        classes = sorted(set(value or []))
-        unknown = [c for c in classes if c not in RiskClass.values]
-        if unknown:
-            errors[name] = [f"Unknown risk class: {', '.join(unknown)}. Use A to E."]
-        return classes
-    if name == "review_months":
-        months = dict(value or {})
-        problems = [
-            c
-            for c in RiskClass.values
-            if not isinstance(months.get(c), int) or not 1 <= months[c] <= 60
-        ]
-        if problems or set(months) - set(RiskClass.values):
-            errors[name] = ["Give every class A to E a review interval of 1 to 60 months."]
-        return months
-    if not isinstance(value, bool):
-        errors[name] = ["Choose yes or no."]
-    return value
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _percent(value: Any) -> tuple[Any, str | None]:
+    number = _decimal(value)
+    ok = number is not None and 0 <= number < 100
+    return number, None if ok else "Enter a value from 0 up to (not including) 100."
+
+
+def _amount(value: Any) -> tuple[Any, str | None]:
+    number = _decimal(value)
+    return number, None if number is not None and number >= 0 else "Enter 0 or more."
+
+
+def _days(value: Any) -> tuple[Any, str | None]:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3650
+    return value, None if ok else "Enter a whole number of days from 0 to 3650."
+
+
+def _flag(value: Any) -> tuple[Any, str | None]:
+    return value, None if isinstance(value, bool) else "Choose yes or no."
+
+
+def _classes(value: Any) -> tuple[Any, str | None]:
+    classes = sorted(set(value or []))
+    unknown = [c for c in classes if c not in RiskClass.values]
+    return classes, f"Unknown risk class: {', '.join(unknown)}. Use A to E." if unknown else None
+
+
+def _review_months(value: Any) -> tuple[Any, str | None]:
+    months = dict(value or {})
+    ok = set(months) == set(RiskClass.values) and all(
+        isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 60 for m in months.values()
+    )
+    return months, None if ok else "Give every class A to E a review interval of 1 to 60 months."
+
+
+def _weights(value: Any) -> tuple[Any, str | None]:
+    weights = dict(value or {})
+    ok = any(weights.values()) and all(
+        name in SCORE_FACTORS and isinstance(w, int) and not isinstance(w, bool) and 0 <= w <= 100
+        for name, w in weights.items()
+    )
+    return weights, None if ok else "Give each factor a weight from 0 to 100, one above 0 at least."
+
+
+def _cutoffs(value: Any) -> tuple[Any, str | None]:
+    cuts = dict(value or {})
+    try:
+        ordered = [int(cuts[c]) for c in ("A", "B", "C", "D")]
+    except (KeyError, TypeError, ValueError):
+        ordered = []
+    ok = len(ordered) == 4 and ordered == sorted(ordered, reverse=True)
+    ok = ok and ordered[-1] >= 1 and ordered[0] <= 100
+    return cuts, None if ok else "Cut-offs fall from A to D, between 1 and 100 (A highest)."
+
+
+def _shares(value: Any) -> tuple[Any, str | None]:
+    shares = {risk: _decimal((value or {}).get(risk, "")) for risk in RiskClass.values}
+    ok = all(share is not None and 0 <= share <= 1 for share in shares.values())
+    cleaned = {risk: str(share) for risk, share in shares.items()}
+    return cleaned, None if ok else "Give each class a share of annual sales from 0 to 1."
+
+
+_POLICY_VALIDATORS: dict[str, Callable[[Any], tuple[Any, str | None]]] = {
+    "check_over_limit": _flag,
+    "limit_tolerance_percent": _percent,
+    "check_overdue": _flag,
+    "overdue_days": _days,
+    "overdue_min_amount": _amount,
+    "check_blocked": _flag,
+    "check_review_expired": _flag,
+    "review_grace_days": _days,
+    "check_group_limit": _flag,
+    "hold_risk_classes": _classes,
+    "count_pending_orders": _flag,
+    "review_months": _review_months,
+    "score_weights": _weights,
+    "class_cutoffs": _cutoffs,
+    "limit_share": _shares,
+}
 
 
 def credit_policy_update(*, tenant: Tenant, actor: Actor, **values: Any) -> CreditPolicy:
@@ -261,7 +357,11 @@ def credit_policy_update(*, tenant: Tenant, actor: Actor, **values: Any) -> Cred
     if unknown:
         raise ValidationFailed(errors={name: ["Not a policy setting."] for name in unknown})
     errors: dict[str, list[str]] = {}
-    cleaned = {name: _validated_policy_value(name, v, errors) for name, v in values.items()}
+    cleaned: dict[str, Any] = {}
+    for name, value in values.items():
+        cleaned[name], problem = _POLICY_VALIDATORS[name](value)
+        if problem:
+            errors[name] = [problem]
     if errors:
         raise ValidationFailed("The policy was not saved: fix the marked settings.", errors=errors)
     with transaction.atomic():

@@ -129,6 +129,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # One beat; the whole schedule lives here, in code.
 CELERY_BEAT_SCHEDULE = {
+    "credit-nightly-rescore": {
+        "task": "credit.tasks.rescore_all_tenants",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "worker-heartbeat": {
         "task": "otc.api.tasks.record_worker_heartbeat",
         "schedule": timedelta(seconds=30),
