@@ -73,7 +73,16 @@ class LimitForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    risk_class = forms.ChoiceField(choices=RiskClass.choices, label="Risk class")
+    risk_class = forms.ChoiceField(
+        choices=[("", "Follow the scorecard"), *RiskClass.choices],
+        required=False,
+        label="Risk class",
+        help_text="Choosing a class overrides the nightly score until you hand it back.",
+    )
+    external_rating = forms.CharField(
+        required=False, max_length=8, label="External rating", help_text="Agency grade, AAA to D."
+    )
+    external_rating_agency = forms.CharField(required=False, max_length=60, label="Agency")
     next_review_date = forms.DateField(
         required=False,
         label="Next review",

@@ -13,5 +13,6 @@ urlpatterns = [
     path("customers/<int:pk>/", views.customer_credit, name="customer"),
     path("customers/<int:pk>/limit/", views.customer_limit, name="customer_limit"),
     path("customers/<int:pk>/profile/", views.customer_profile, name="customer_profile"),
+    path("customers/<int:pk>/rescore/", views.customer_rescore, name="customer_rescore"),
     path("policy/", views.policy, name="policy"),
 ]

@@ -210,7 +210,9 @@ def _customer_context(
             today=today,
         )
     initial = {
-        "risk_class": profile.risk_class if profile else "C",
+        "risk_class": profile.risk_class if profile and profile.risk_class_manual else "",
+        "external_rating": profile.external_rating if profile else "",
+        "external_rating_agency": profile.external_rating_agency if profile else "",
         "next_review_date": profile.next_review_date if profile else None,
         "is_blocked": profile.is_blocked if profile else False,
         "blocked_reason": profile.blocked_reason if profile else "",
@@ -221,6 +223,7 @@ def _customer_context(
         "exposure": exposure,
         "group": group,
         "group_head": head if group is not None else None,
+        "score": selectors.credit_score_latest(tenant=tenant, customer=customer),
         "history": selectors.credit_limit_history(tenant=tenant, customer=customer)[:50],
         "events": selectors.order_events(tenant=tenant, customer=customer, limit=30),
         "open_orders": selectors.order_list(tenant=tenant, customer_id=customer.pk).exclude(
@@ -283,6 +286,8 @@ def customer_profile(request: HttpRequest, pk: int) -> HttpResponse:
                 risk_class=data["risk_class"],
                 next_review_date=data["next_review_date"],
                 clear_review_date=data["next_review_date"] is None,
+                external_rating=data["external_rating"],
+                external_rating_agency=data["external_rating_agency"],
             )
             if data["is_blocked"]:
                 services.credit_profile_block(
@@ -297,6 +302,17 @@ def customer_profile(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("credit:customer", pk=customer.pk)
     context = _customer_context(request, customer, profile_form=form)
     return render(request, "credit/customer_credit.html", context, status=400)
+
+
+@require_POST
+@require_perm(Perm.CREDIT_EDIT)
+def customer_rescore(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer_or_404(request, pk)
+    score = services.credit_score_customer(
+        tenant=_tenant(request), actor=Actor.from_request(request), customer=customer
+    )
+    messages.success(request, f"Score recomputed: {score.score} (class {score.risk_class}).")
+    return redirect("credit:customer", pk=customer.pk)
 
 
 @require_perm(Perm.CREDIT_VIEW)

@@ -291,7 +291,25 @@ class CreditProfileOutputSerializer(serializers.Serializer):
     is_blocked = serializers.BooleanField()
     blocked_reason = serializers.CharField()
     exposure = AmountField("exposure", help_text="Own exposure (open AR + open orders).")
+    risk_class_manual = serializers.BooleanField(
+        help_text="True when a person set the class; the scorecard then leaves it alone."
+    )
+    score = serializers.IntegerField(allow_null=True, help_text="Risk score 0-100 (higher safer).")
+    scored_at = serializers.DateTimeField(allow_null=True)
+    recommended_limit = NullableAmountField("recommended_limit")
+    external_rating = serializers.CharField()
+    external_rating_agency = serializers.CharField()
     updated_at = serializers.DateTimeField()
+
+
+class ScoreFactorSerializer(serializers.Serializer):
+    factor = serializers.CharField()
+    # A field named like DRF's Field.label attribute: the stubs object, the output needs it.
+    label = serializers.CharField()  # type: ignore[assignment]
+    input = serializers.CharField(help_text="The figure the points come from.")
+    points = serializers.IntegerField(allow_null=True, help_text="0-100; null: no data.")
+    weight = serializers.IntegerField()
+    contribution = serializers.CharField(allow_null=True, help_text="Points toward the score.")
 
 
 class CreditProfileDetailSerializer(CreditProfileOutputSerializer):
@@ -300,6 +318,9 @@ class CreditProfileDetailSerializer(CreditProfileOutputSerializer):
     )
     group_exposure = ExposureSerializer(
         source="group_figures", allow_null=True, help_text="For a group head with a group limit."
+    )
+    score_breakdown = ScoreFactorSerializer(
+        many=True, source="breakdown", help_text="How the latest score was reached."
     )
 
 
@@ -334,7 +355,16 @@ class LimitInputSerializer(StrictInputSerializer):
 
 
 class ProfileUpdateInputSerializer(StrictInputSerializer):
-    risk_class = serializers.ChoiceField(choices=RiskClass.choices, required=False)
+    risk_class = serializers.ChoiceField(
+        choices=RiskClass.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Overrides the scorecard's class; empty hands it back to the scorecard.",
+    )
+    external_rating = serializers.CharField(
+        required=False, allow_blank=True, max_length=8, help_text="Agency grade: AAA ... D."
+    )
+    external_rating_agency = serializers.CharField(required=False, allow_blank=True, max_length=60)
     next_review_date = serializers.DateField(required=False, allow_null=True)
     is_blocked = serializers.BooleanField(required=False)
     blocked_reason = serializers.CharField(required=False, allow_blank=True, max_length=500)

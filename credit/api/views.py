@@ -271,6 +271,8 @@ def profile_body(tenant: Tenant, customer: Customer) -> dict[str, Any]:
         overdue_days=policy.overdue_days,
         today=today,
     )
+    latest = selectors.credit_score_latest(tenant=tenant, customer=customer)
+    profile.breakdown = latest.breakdown if latest is not None else []
     profile.group_figures = None
     if profile.group_limit is not None:
         profile.group_figures = selectors.group_exposure(
@@ -336,15 +338,22 @@ class CreditProfileDetailApi(TenantAPIView):
         parameters=[OpenApiParameter("customer_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
         request=ProfileUpdateInputSerializer,
         responses=CreditProfileDetailSerializer,
-        description="Change the risk class, the next review date or the credit block "
-        "(`is_blocked` true needs `blocked_reason`).",
+        description="Change the risk class (overriding the scorecard), the external rating "
+        "(rescores at once), the next review date or the credit block (`is_blocked` true "
+        "needs `blocked_reason`).",
     )
     def patch(self, request: Request, customer_id: int) -> Response:
         customer = _customer(self.tenant, customer_id)
         data = ProfileUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if "risk_class" in values or "next_review_date" in values:
+        profile_fields = {
+            "risk_class",
+            "next_review_date",
+            "external_rating",
+            "external_rating_agency",
+        }
+        if profile_fields & set(values):
             services.credit_profile_update(
                 tenant=self.tenant,
                 actor=self.actor,
@@ -353,6 +362,8 @@ class CreditProfileDetailApi(TenantAPIView):
                 next_review_date=values.get("next_review_date"),
                 clear_review_date="next_review_date" in values
                 and values["next_review_date"] is None,
+                external_rating=values.get("external_rating"),
+                external_rating_agency=values.get("external_rating_agency"),
             )
         if values.get("is_blocked") is True:
             try:

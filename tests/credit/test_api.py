@@ -243,3 +243,21 @@ def test_schema_documents_every_reason_code(client):
         "high_risk_class",
     }
     assert "/api/v1/orders/{order_id}/release/" in schema["paths"]
+
+
+def test_profile_shows_the_score_breakdown_and_rating_rescores(api_client_for, tenant_a, customer):
+    manager = api_client_for(tenant_a, role="credit_manager")
+    url = f"/api/v1/credit-profiles/{customer.pk}/"
+    assert manager.get(url).json()["score"] is None
+    rated = manager.patch(url, {"external_rating": "AA", "external_rating_agency": "Moody's"})
+    body = rated.json()
+    assert (body["external_rating"], body["external_rating_agency"]) == ("AA", "Moody's")
+    assert body["score"] is not None
+    factors = {row["factor"]: row for row in body["score_breakdown"]}
+    assert factors["external_rating"]["points"] == 90
+    assert factors["external_rating"]["input"] == "AA (Moody's)"
+    manual = manager.patch(url, {"risk_class": "B"}).json()
+    assert (manual["risk_class"], manual["risk_class_manual"]) == ("B", True)
+    bad = manager.patch(url, {"external_rating": "ZZZ"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "external_rating"

@@ -138,3 +138,15 @@ def test_other_tenants_pages_are_404(signed_in_client, tenant_a, theirs):
     with tenant_context(theirs.tenant):
         assert Order.objects.get(pk=theirs.pk).status == "held"
         assert CreditProfile.objects.get(customer_id=theirs.customer_id).credit_limit == D("10")
+
+
+def test_customer_page_shows_the_score_and_recomputes(signed_in_client, tenant_a, held):
+    client = signed_in_client(tenant_a, "credit_analyst")
+    url = f"/credit/customers/{held.customer_id}/"
+    assert "Not scored yet" in client.get(url).content.decode()
+    assert client.post(url + "rescore/").status_code == 302
+    page = client.get(url)
+    html = page.content.decode()
+    assert page.context["score"] is not None
+    assert "Average days late (amount-weighted, 12 months)" in html
+    assert f"Risk score: {page.context['score'].score} / 100" in html
