@@ -10,7 +10,14 @@ from drf_spectacular.utils import extend_schema_field
 from moneyed import CURRENCIES
 from rest_framework import serializers
 
-from credit.models import OPEN_ORDER_STATUSES, HoldReason, OrderStatus, RiskClass
+from credit.models import (
+    OPEN_ORDER_STATUSES,
+    ApplicationKind,
+    ApplicationStatus,
+    HoldReason,
+    OrderStatus,
+    RiskClass,
+)
 from otc.api.serializers import StrictInputSerializer
 from otc.customers.models import Customer
 from otc.fx.money import quantize_money
@@ -368,3 +375,115 @@ class ProfileUpdateInputSerializer(StrictInputSerializer):
     next_review_date = serializers.DateField(required=False, allow_null=True)
     is_blocked = serializers.BooleanField(required=False)
     blocked_reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+# --- credit applications ----------------------------------------------------------------
+
+
+class TradeReferenceSerializer(StrictInputSerializer):
+    name = serializers.CharField(max_length=200)
+    contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    years = serializers.IntegerField(min_value=0, max_value=200, required=False)
+    limit = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+    experience = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+def _statement_field(help_text: str = "") -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=18, decimal_places=2, required=False, allow_null=True, help_text=help_text
+    )
+
+
+class ApplicationInputSerializer(StrictInputSerializer):
+    customer_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    kind = serializers.ChoiceField(choices=ApplicationKind.choices, required=False)
+    requested_limit = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        min_value=Decimal(0),
+        help_text="In the tenant's base currency.",
+    )
+    justification = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    fiscal_year_end = serializers.DateField(required=False, allow_null=True)
+    revenue = _statement_field("Statements in the tenant's base currency.")
+    net_income = _statement_field()
+    ebit = _statement_field()
+    interest_expense = _statement_field()
+    current_assets = _statement_field()
+    inventory = _statement_field()
+    current_liabilities = _statement_field()
+    total_liabilities = _statement_field()
+    equity = _statement_field()
+    trade_references = TradeReferenceSerializer(many=True, required=False)
+    submit = serializers.BooleanField(
+        required=False, default=True, help_text="Submit at once (default) or keep a draft."
+    )
+
+    def validate_trade_references(self, value: Any) -> Any:
+        return [
+            {k: (str(v) if isinstance(v, Decimal) else v) for k, v in ref.items()} for ref in value
+        ]
+
+
+class ApproveInputSerializer(StrictInputSerializer):
+    approved_limit = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        allow_null=True,
+        help_text="Default: the requested limit.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class ApplicationFilterSerializer(StrictInputSerializer):
+    status = serializers.ChoiceField(choices=ApplicationStatus.choices, required=False)
+    customer_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    updated_since = serializers.DateTimeField(required=False)
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False)
+
+
+class RatiosSerializer(serializers.Serializer):
+    current_ratio = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    quick_ratio = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    debt_to_equity = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    interest_cover = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    net_margin = serializers.DecimalField(
+        max_digits=18, decimal_places=1, allow_null=True, help_text="Percent."
+    )
+
+
+class ApplicationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    customer_id = serializers.IntegerField()
+    customer_name = serializers.CharField(source="customer.legal_name")
+    kind = serializers.ChoiceField(choices=ApplicationKind.choices)
+    status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    currency = serializers.CharField()
+    requested_limit = AmountField("requested_limit")
+    current_limit = AmountField("current_limit")
+    approved_limit = NullableAmountField("approved_limit")
+    escalated = serializers.BooleanField(
+        help_text="A reviewer without a high enough approval limit recommended it upward."
+    )
+    recommended_limit = NullableAmountField("recommended_limit")
+    justification = serializers.CharField()
+    fiscal_year_end = serializers.DateField(allow_null=True)
+    ratios = RatiosSerializer()
+    trade_references = serializers.ListField(child=serializers.DictField())
+    decision_note = serializers.CharField()
+    decision_snapshot = serializers.DictField(
+        help_text="Score, breakdown, ratios and exposure at the decision."
+    )
+    decided_at = serializers.DateTimeField(allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ApplicationPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ApplicationOutputSerializer(many=True)

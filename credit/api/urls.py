@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from credit.api import views
+from credit.api import applications, views
 
 urlpatterns = [
     path("orders/", views.OrderListApi.as_view(), name="api-order-list"),
@@ -28,5 +28,40 @@ urlpatterns = [
         "credit-profiles/<id:customer_id>/limit/",
         views.CreditLimitApi.as_view(),
         name="api-credit-profile-limit",
+    ),
+    path(
+        "credit-applications/",
+        applications.ApplicationListApi.as_view(),
+        name="api-credit-application-list",
+    ),
+    path(
+        "credit-applications/<id:application_id>/",
+        applications.ApplicationDetailApi.as_view(),
+        name="api-credit-application-detail",
+    ),
+    path(
+        "credit-applications/<id:application_id>/submit/",
+        applications.ApplicationSubmitApi.as_view(),
+        name="api-credit-application-submit",
+    ),
+    path(
+        "credit-applications/<id:application_id>/start-review/",
+        applications.ApplicationStartReviewApi.as_view(),
+        name="api-credit-application-start-review",
+    ),
+    path(
+        "credit-applications/<id:application_id>/approve/",
+        applications.ApplicationApproveApi.as_view(),
+        name="api-credit-application-approve",
+    ),
+    path(
+        "credit-applications/<id:application_id>/reject/",
+        applications.ApplicationRejectApi.as_view(),
+        name="api-credit-application-reject",
+    ),
+    path(
+        "credit-applications/<id:application_id>/request-info/",
+        applications.ApplicationRequestInfoApi.as_view(),
+        name="api-credit-application-request-info",
     ),
 ]

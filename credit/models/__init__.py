@@ -1,6 +1,12 @@
 """Credit management data: policies, profiles, limit history, orders and
 their decisions. Data and constraints only; rules live in credit.services."""
 
+from credit.models.applications import (
+    STATEMENT_FIELDS,
+    ApplicationKind,
+    ApplicationStatus,
+    CreditApplication,
+)
 from credit.models.orders import (
     OPEN_ORDER_STATUSES,
     PENDING_ORDER_STATUSES,
@@ -23,6 +29,10 @@ __all__ = [
     "OPEN_ORDER_STATUSES",
     "PENDING_ORDER_STATUSES",
     "SCORE_FACTORS",
+    "STATEMENT_FIELDS",
+    "ApplicationKind",
+    "ApplicationStatus",
+    "CreditApplication",
     "CreditLimitChange",
     "CreditPolicy",
     "CreditProfile",

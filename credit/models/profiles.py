@@ -40,6 +40,7 @@ def default_score_weights() -> dict[str, int]:
         "trend": 10,
         "overdue_now": 15,
         "dishonoured": 10,
+        "financials": 15,
         "external_rating": 10,
         "relationship_age": 5,
         "disputes": 10,

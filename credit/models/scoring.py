@@ -18,6 +18,7 @@ SCORE_FACTORS = {
     "trend": "Payment trend (3 vs 6 vs 12 months)",
     "overdue_now": "Overdue share of open receivables today",
     "dishonoured": "Dishonoured payments (12 months)",
+    "financials": "Financial statements (ratios)",
     "external_rating": "External rating",
     "relationship_age": "Relationship age",
     "disputes": "Open disputes and deductions share",

@@ -8,6 +8,9 @@ from credit.selectors.exposure import (
     group_root,
 )
 from credit.selectors.lists import (
+    application_get,
+    application_list,
+    applications_to_decide,
     credit_limit_history,
     credit_policy_get,
     credit_profile_find,
@@ -26,6 +29,9 @@ from credit.selectors.lists import (
 
 __all__ = [
     "Exposure",
+    "application_get",
+    "application_list",
+    "applications_to_decide",
     "credit_limit_history",
     "credit_policy_get",
     "credit_profile_find",

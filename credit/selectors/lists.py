@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from credit.dates import tenant_today
 from credit.models import (
     OPEN_ORDER_STATUSES,
+    CreditApplication,
     CreditLimitChange,
     CreditPolicy,
     CreditProfile,
@@ -208,3 +209,40 @@ def credit_score_history(
     *, tenant: Tenant, customer: Customer, limit: int = 12
 ) -> list[CreditScore]:
     return list(CreditScore.objects.for_tenant(tenant).filter(customer=customer)[:limit])
+
+
+def application_list(
+    *,
+    tenant: Tenant,
+    status: str = "",
+    customer_id: int | None = None,
+    updated_since: datetime | None = None,
+) -> QuerySet[CreditApplication]:
+    applications = CreditApplication.objects.for_tenant(tenant).select_related("customer")
+    if status:
+        applications = applications.filter(status=status)
+    if customer_id is not None:
+        applications = applications.filter(customer_id=customer_id)
+    if updated_since is not None:
+        applications = applications.filter(updated_at__gte=updated_since)
+    return applications
+
+
+def applications_to_decide(*, tenant: Tenant) -> QuerySet[CreditApplication]:
+    """Submitted and under review, escalated ones and the largest first."""
+    return (
+        application_list(tenant=tenant)
+        .filter(status__in=["submitted", "under_review"])
+        .order_by("-escalated", "-requested_limit", "pk")
+    )
+
+
+def application_get(*, tenant: Tenant, application_id: int | str) -> CreditApplication:
+    try:
+        return (
+            CreditApplication.objects.for_tenant(tenant)
+            .select_related("customer")
+            .get(pk=int(application_id))
+        )
+    except (CreditApplication.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such credit application.") from None

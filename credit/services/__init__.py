@@ -1,6 +1,14 @@
 """Writes of the credit app: policy, profiles and limits, orders and their
 credit decisions."""
 
+from credit.services.applications import (
+    credit_application_approve,
+    credit_application_create,
+    credit_application_reject,
+    credit_application_request_info,
+    credit_application_start_review,
+    credit_application_submit,
+)
 from credit.services.checks import Decision, Reason, credit_check
 from credit.services.common import format_money
 from credit.services.orders import (
@@ -22,6 +30,7 @@ from credit.services.profiles import (
     credit_profile_unblock,
     credit_profile_update,
 )
+from credit.services.ratios import application_ratios
 from credit.services.scoring import (
     credit_rescore_tenant,
     credit_score_customer,
@@ -36,7 +45,14 @@ __all__ = [
     "Decision",
     "OrderLineInput",
     "Reason",
+    "application_ratios",
     "can_transition",
+    "credit_application_approve",
+    "credit_application_create",
+    "credit_application_reject",
+    "credit_application_request_info",
+    "credit_application_start_review",
+    "credit_application_submit",
     "credit_check",
     "credit_limit_set",
     "credit_policy_update",

@@ -28,6 +28,8 @@ from django.utils import timezone
 from credit.dates import tenant_today
 from credit.models import (
     SCORE_FACTORS,
+    ApplicationStatus,
+    CreditApplication,
     CreditPolicy,
     CreditProfile,
     CreditScore,
@@ -36,6 +38,7 @@ from credit.models import (
 )
 from credit.selectors import credit_policy_get
 from credit.services.common import format_money
+from credit.services.ratios import application_ratios
 from otc.audit.services import Actor, AuditEntry, audit_record_many
 from otc.customers.models import Customer
 from otc.errors import NotFound
@@ -78,6 +81,12 @@ class Figures:
     disputed: Decimal = ZERO
     sales_12m: Decimal = ZERO
     first_document: date | None = None
+    # From the latest credit application's statements, when there is one.
+    current_ratio: Decimal | None = None
+    debt_to_equity: Decimal | None = None
+    interest_cover: Decimal | None = None
+    net_margin: Decimal | None = None
+    statement_revenue: Decimal | None = None
 
 
 def _avg_days(weighted: Decimal, paid: Decimal) -> Decimal | None:
@@ -134,10 +143,38 @@ def _factors(
         out["external_rating"] = (f"{profile.external_rating}{agency}", RATING_POINTS[grade])
     else:
         out["external_rating"] = ("none on file", None)
+    out["financials"] = _financials(f)
     since = f.first_document or customer.created_at.date()
     years = Decimal(max(0, (today - since).days)) / Decimal("365.25")
     out["relationship_age"] = (f"{years.quantize(Decimal('0.1'))} years", _clamp(years * 20))
     return out
+
+
+def _financials(f: Figures) -> Factor:
+    """Mean of the ratio points that can be computed: current ratio 0.5 -> 0,
+    2.0 -> 100; debt to equity 3 -> 0, 0.5 -> 100; interest cover 1 -> 0,
+    5 -> 100; net margin -5 % -> 0, 10 % -> 100."""
+    parts: list[tuple[str, int]] = []
+    if f.current_ratio is not None:
+        parts.append(
+            (
+                f"current ratio {f.current_ratio}",
+                _clamp((f.current_ratio - Decimal("0.5")) / Decimal("1.5") * 100),
+            )
+        )
+    if f.debt_to_equity is not None:
+        de = f.debt_to_equity if f.debt_to_equity >= 0 else Decimal(99)
+        parts.append((f"debt/equity {f.debt_to_equity}", _clamp((3 - de) / Decimal("2.5") * 100)))
+    if f.interest_cover is not None:
+        parts.append(
+            (f"interest cover {f.interest_cover}", _clamp((f.interest_cover - 1) / 4 * 100))
+        )
+    if f.net_margin is not None:
+        parts.append((f"net margin {f.net_margin} %", _clamp((f.net_margin + 5) / 15 * 100)))
+    if not parts:
+        return ("no financial statements", None)
+    points = sum(p for _, p in parts) / Decimal(len(parts))
+    return (", ".join(text for text, _ in parts), _clamp(points))
 
 
 def _class_for(score: int, cutoffs: dict[str, Any]) -> str:
@@ -185,7 +222,12 @@ def score_from_figures(
     score = _clamp(score_value) if total_weight else 50
     risk = _class_for(score, policy.class_cutoffs or {})
     share = Decimal(str((policy.limit_share or {}).get(risk, "0")))
-    recommended = (figures.sales_12m * share / 1000).quantize(Decimal(1), ROUND_DOWN) * 1000
+    size = figures.sales_12m
+    if not size and figures.statement_revenue:
+        # A new customer has no sales with us yet: assume we will be a tenth
+        # of its purchases, sized from its own revenue.
+        size = figures.statement_revenue / 10
+    recommended = (size * share / 1000).quantize(Decimal(1), ROUND_DOWN) * 1000
     return score, risk, breakdown, max(recommended, ZERO)
 
 
@@ -242,6 +284,7 @@ def _figures(tenant: Tenant, ids: Sequence[int], today: date) -> dict[int, Figur
         ledger = {row[0]: row[1:] for row in cursor.fetchall()}
         cursor.execute(_PAYMENTS_SQL, params)
         payments = {row[0]: row[1:] for row in cursor.fetchall()}
+    statements = _statements(tenant, ids)
     out = {}
     for customer_id in ids:
         led = ledger.get(customer_id, (None,) * 5)
@@ -260,7 +303,30 @@ def _figures(tenant: Tenant, ids: Sequence[int], today: date) -> dict[int, Figur
             paid_3m=pay[5] or ZERO,
             late_weighted_3m=pay[6] or ZERO,
             dishonoured=int(pay[7] or 0),
+            **statements.get(customer_id, {}),
         )
+    return out
+
+
+def _statements(tenant: Tenant, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Ratios of each customer's latest credit application with statements."""
+    latest = (
+        CreditApplication.objects.for_tenant(tenant)
+        .filter(customer_id__in=ids, submitted_at__isnull=False)
+        .exclude(status=ApplicationStatus.REJECTED)
+        .order_by("customer_id", "-submitted_at", "-id")
+        .distinct("customer_id")
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for application in latest:
+        r = application_ratios(application)
+        out[application.customer_id] = {
+            "current_ratio": r.current_ratio,
+            "debt_to_equity": r.debt_to_equity,
+            "interest_cover": r.interest_cover,
+            "net_margin": r.net_margin,
+            "statement_revenue": r.revenue,
+        }
     return out
 
 
