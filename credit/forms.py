@@ -151,3 +151,80 @@ class PolicyForm(forms.Form):
         data = dict(self.cleaned_data)
         data["review_months"] = {c.value: data.pop(f"review_months_{c.value}") for c in RiskClass}
         return data
+
+
+class ApplicationForm(forms.Form):
+    customer_number = forms.CharField(
+        max_length=32,
+        label="Customer number",
+        help_text="The customer must exist in the customer master (create a prospect first).",
+    )
+    requested_limit = forms.DecimalField(
+        min_value=Decimal(0), decimal_places=2, label="Requested limit"
+    )
+    justification = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Why this limit"
+    )
+    fiscal_year_end = forms.DateField(
+        required=False, label="Fiscal year end", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    revenue = forms.DecimalField(required=False, decimal_places=2, label="Revenue")
+    net_income = forms.DecimalField(required=False, decimal_places=2, label="Net income")
+    ebit = forms.DecimalField(required=False, decimal_places=2, label="EBIT")
+    interest_expense = forms.DecimalField(
+        required=False, decimal_places=2, label="Interest expense"
+    )
+    current_assets = forms.DecimalField(required=False, decimal_places=2, label="Current assets")
+    inventory = forms.DecimalField(required=False, decimal_places=2, label="Inventory")
+    current_liabilities = forms.DecimalField(
+        required=False, decimal_places=2, label="Current liabilities"
+    )
+    total_liabilities = forms.DecimalField(
+        required=False, decimal_places=2, label="Total liabilities"
+    )
+    equity = forms.DecimalField(required=False, decimal_places=2, label="Equity")
+    statements_file = forms.FileField(
+        required=False,
+        label="Financial statements (file)",
+        help_text="PDF or spreadsheet, at most 10 MB.",
+    )
+    references = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Trade references",
+        help_text="One per line: name; contact; years known; limit; experience.",
+    )
+
+    def clean_references(self) -> list[dict[str, Any]]:
+        rows = []
+        for number, line in enumerate(self.cleaned_data["references"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [part.strip() for part in line.split(";")]
+            parts += [""] * (5 - len(parts))
+            years = parts[2]
+            if years and not years.isdigit():
+                raise forms.ValidationError(f"Line {number}: years known must be a whole number.")
+            rows.append(
+                {
+                    "name": parts[0],
+                    "contact": parts[1],
+                    "years": int(years or 0),
+                    "limit": parts[3],
+                    "experience": parts[4],
+                }
+            )
+        return rows
+
+
+class ApproveForm(forms.Form):
+    approved_limit = forms.DecimalField(
+        required=False,
+        min_value=Decimal(0),
+        decimal_places=2,
+        label="Approve at",
+        help_text="Empty approves the requested limit.",
+    )
+    note = forms.CharField(
+        required=False, max_length=5000, label="Note", widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from credit import views
+from credit import application_views, views
 
 app_name = "credit"
 urlpatterns = [
@@ -15,4 +15,16 @@ urlpatterns = [
     path("customers/<int:pk>/profile/", views.customer_profile, name="customer_profile"),
     path("customers/<int:pk>/rescore/", views.customer_rescore, name="customer_rescore"),
     path("policy/", views.policy, name="policy"),
+    path("applications/", application_views.application_list, name="applications"),
+    path("applications/new/", application_views.application_new, name="application_new"),
+    path(
+        "applications/<int:pk>/",
+        application_views.application_detail,
+        name="application_detail",
+    ),
+    path(
+        "applications/<int:pk>/<slug:action>/",
+        application_views.application_action,
+        name="application_action",
+    ),
 ]

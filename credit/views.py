@@ -74,6 +74,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "held_count": held.count(),
             "over_utilized": selectors.customers_over_utilization(tenant=tenant)[:20],
             "reviews": selectors.reviews_due(tenant=tenant)[:20],
+            "applications": selectors.applications_to_decide(tenant=tenant)[:20],
             "today": tenant_today(tenant),
             "base_currency": tenant.base_currency,
         },

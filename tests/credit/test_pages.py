@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from credit.models import CreditLimitChange, CreditPolicy, CreditProfile, Order
+from credit.models import CreditApplication, CreditLimitChange, CreditPolicy, CreditProfile, Order
 from otc.tenancy.context import tenant_context
 from tests.credit.helpers import D, post_invoice, set_limit, submitted
 from tests.factories import CustomerFactory
@@ -150,3 +150,50 @@ def test_customer_page_shows_the_score_and_recomputes(signed_in_client, tenant_a
     assert page.context["score"] is not None
     assert "Average days late (amount-weighted, 12 months)" in html
     assert f"Risk score: {page.context['score'].score} / 100" in html
+
+
+def test_application_filed_and_decided_on_the_pages(signed_in_client, tenant_a):
+    with tenant_context(tenant_a):
+        customer = CustomerFactory(number="K-APP")
+    analyst = signed_in_client(tenant_a, "credit_analyst", approval_limit=10_000)
+    manager = signed_in_client(tenant_a, "credit_manager", approval_limit=100_000)
+    bad = analyst.post(
+        "/credit/applications/new/", {"customer_number": "NOPE", "requested_limit": "20000"}
+    )
+    assert bad.status_code == 400
+    assert "No customer has the number NOPE" in bad.content.decode()
+    bad_refs = analyst.post(
+        "/credit/applications/new/",
+        {
+            "customer_number": "K-APP",
+            "requested_limit": "20000",
+            "references": "Stahl; x; many",
+        },
+    )
+    assert "Line 1: years known must be a whole number" in bad_refs.content.decode()
+    created = analyst.post(
+        "/credit/applications/new/",
+        {
+            "customer_number": "K-APP",
+            "requested_limit": "20000",
+            "current_assets": "300",
+            "current_liabilities": "200",
+            "references": "Stahl AG; Frau Meier; 6; 15000; pays on time",
+        },
+    )
+    assert created.status_code == 302
+    with tenant_context(tenant_a):
+        application = CreditApplication.objects.get()
+    url = f"/credit/applications/{application.pk}/"
+    assert "Applications to decide" in analyst.get("/credit/").content.decode()
+    assert analyst.post(url + "start-review/").status_code == 302
+    escalated = analyst.post(url + "approve/", {"approved_limit": ""}, follow=True)
+    assert "escalated" in escalated.content.decode()
+    page = manager.get(url)
+    assert "1.50" in page.content.decode()  # current ratio 300 / 200
+    assert manager.post(url + "approve/", {"approved_limit": "18000"}).status_code == 302
+    with tenant_context(tenant_a):
+        application.refresh_from_db()
+        assert (application.status, application.approved_limit) == ("approved", D("18000.00"))
+        assert CreditProfile.objects.get(customer=customer).credit_limit == D("18000.00")
+    assert "Taken on these figures" in manager.get(url).content.decode()
