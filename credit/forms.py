@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from credit.models import OrderStatus, RiskClass
+from credit.models import OrderStatus, ReviewDecision, RiskClass
 from otc.errors import ValidationFailed
 
 
@@ -227,4 +227,25 @@ class ApproveForm(forms.Form):
     )
     note = forms.CharField(
         required=False, max_length=5000, label="Note", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=ReviewDecision.choices, label="Decision")
+    new_limit = forms.DecimalField(
+        required=False,
+        min_value=Decimal(0),
+        decimal_places=2,
+        label="New limit",
+        help_text="To raise or lower the limit.",
+    )
+    risk_class = forms.ChoiceField(
+        required=False,
+        choices=[("", "As the fresh score says"), *RiskClass.choices],
+        label="Risk class",
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Summary",
+        error_messages={"required": "Summarise the review."},
     )

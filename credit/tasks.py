@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from credit.models import ScoreTrigger
+from credit.services.reviews import credit_reviews_schedule
 from credit.services.scoring import credit_rescore_tenant, credit_scores_compute
 from otc.audit.services import Actor
 from otc.tasks import run_once, tenant_task
@@ -40,4 +41,19 @@ def rescore_all_tenants() -> int:
     tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in tenant_ids:
         rescore_tenant.delay(tenant_id, day)
+    return len(tenant_ids)
+
+
+@tenant_task(name="credit.tasks.schedule_reviews")
+def schedule_reviews(tenant: Tenant) -> int:
+    """Idempotent by the unique (customer, due date) and one-open-review rules."""
+    return credit_reviews_schedule(tenant=tenant)
+
+
+@shared_task(name="credit.tasks.schedule_reviews_all_tenants")
+def schedule_reviews_all_tenants() -> int:
+    """Beat, daily: open the credit reviews falling due, tenant by tenant."""
+    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
+    for tenant_id in tenant_ids:
+        schedule_reviews.delay(tenant_id)
     return len(tenant_ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from credit import application_views, views
+from credit import application_views, review_views, views
 
 app_name = "credit"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("customers/<int:pk>/profile/", views.customer_profile, name="customer_profile"),
     path("customers/<int:pk>/rescore/", views.customer_rescore, name="customer_rescore"),
     path("policy/", views.policy, name="policy"),
+    path("reviews/", review_views.review_worklist, name="reviews"),
+    path("reviews/<int:pk>/", review_views.review_detail, name="review_detail"),
     path("applications/", application_views.application_list, name="applications"),
     path("applications/new/", application_views.application_new, name="application_new"),
     path(

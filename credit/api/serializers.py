@@ -16,6 +16,8 @@ from credit.models import (
     ApplicationStatus,
     HoldReason,
     OrderStatus,
+    ReviewDecision,
+    ReviewStatus,
     RiskClass,
 )
 from otc.api.serializers import StrictInputSerializer
@@ -487,3 +489,58 @@ class ApplicationPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = ApplicationOutputSerializer(many=True)
+
+
+# --- credit reviews -----------------------------------------------------------------------
+
+
+class ReviewOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    customer_id = serializers.IntegerField()
+    customer_name = serializers.CharField(source="customer.legal_name")
+    due_date = serializers.DateField()
+    status = serializers.ChoiceField(choices=ReviewStatus.choices)
+    risk_class = serializers.ChoiceField(choices=RiskClass.choices)
+    currency = serializers.CharField()
+    limit_before = AmountField("limit_before")
+    decision = serializers.CharField(
+        help_text="confirm, increase, decrease or block; empty while open."
+    )
+    new_limit = NullableAmountField("new_limit")
+    note = serializers.CharField()
+    next_review_date = serializers.DateField(allow_null=True)
+    snapshot = serializers.DictField(help_text="Score and exposure at completion.")
+    completed_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class ReviewPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ReviewOutputSerializer(many=True)
+
+
+class ReviewFilterSerializer(StrictInputSerializer):
+    status = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
+    updated_since = serializers.DateTimeField(required=False)
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False)
+
+
+class ReviewCompleteInputSerializer(StrictInputSerializer):
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    note = serializers.CharField(max_length=5000)
+    new_limit = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        min_value=Decimal(0),
+        required=False,
+        allow_null=True,
+        help_text="Required to raise or lower the limit.",
+    )
+    risk_class = serializers.ChoiceField(
+        choices=RiskClass.choices,
+        required=False,
+        allow_null=True,
+        help_text="Override the scorecard's class; default: the fresh score's class.",
+    )

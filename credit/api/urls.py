@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from credit.api import applications, views
+from credit.api import applications, reviews, views
 
 urlpatterns = [
     path("orders/", views.OrderListApi.as_view(), name="api-order-list"),
@@ -63,5 +63,16 @@ urlpatterns = [
         "credit-applications/<id:application_id>/request-info/",
         applications.ApplicationRequestInfoApi.as_view(),
         name="api-credit-application-request-info",
+    ),
+    path("credit-reviews/", reviews.ReviewListApi.as_view(), name="api-credit-review-list"),
+    path(
+        "credit-reviews/<id:review_id>/",
+        reviews.ReviewDetailApi.as_view(),
+        name="api-credit-review-detail",
+    ),
+    path(
+        "credit-reviews/<id:review_id>/complete/",
+        reviews.ReviewCompleteApi.as_view(),
+        name="api-credit-review-complete",
     ),
 ]

@@ -23,6 +23,7 @@ from credit.models.profiles import (
     LimitKind,
     RiskClass,
 )
+from credit.models.reviews import CreditReview, ReviewDecision, ReviewStatus
 from credit.models.scoring import SCORE_FACTORS, CreditScore, ScoreTrigger
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "CreditLimitChange",
     "CreditPolicy",
     "CreditProfile",
+    "CreditReview",
     "CreditScore",
     "HoldReason",
     "LimitKind",
@@ -43,6 +45,8 @@ __all__ = [
     "OrderEvent",
     "OrderLine",
     "OrderStatus",
+    "ReviewDecision",
+    "ReviewStatus",
     "RiskClass",
     "ScoreTrigger",
 ]

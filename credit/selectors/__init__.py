@@ -24,6 +24,9 @@ from credit.selectors.lists import (
     order_get,
     order_lines,
     order_list,
+    review_get,
+    review_list,
+    review_worklist,
     reviews_due,
 )
 
@@ -49,5 +52,8 @@ __all__ = [
     "order_get",
     "order_lines",
     "order_list",
+    "review_get",
+    "review_list",
+    "review_worklist",
     "reviews_due",
 ]

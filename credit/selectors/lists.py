@@ -26,6 +26,7 @@ from credit.models import (
     CreditLimitChange,
     CreditPolicy,
     CreditProfile,
+    CreditReview,
     CreditScore,
     Order,
     OrderEvent,
@@ -246,3 +247,32 @@ def application_get(*, tenant: Tenant, application_id: int | str) -> CreditAppli
         )
     except (CreditApplication.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such credit application.") from None
+
+
+def review_worklist(*, tenant: Tenant, status: str = "open") -> QuerySet[CreditReview]:
+    reviews = CreditReview.objects.for_tenant(tenant).select_related("customer")
+    if status:
+        reviews = reviews.filter(status=status)
+    return reviews.order_by("due_date", "pk")
+
+
+def review_list(
+    *, tenant: Tenant, status: str = "", updated_since: datetime | None = None
+) -> QuerySet[CreditReview]:
+    reviews = CreditReview.objects.for_tenant(tenant).select_related("customer")
+    if status:
+        reviews = reviews.filter(status=status)
+    if updated_since is not None:
+        reviews = reviews.filter(updated_at__gte=updated_since)
+    return reviews
+
+
+def review_get(*, tenant: Tenant, review_id: int | str) -> CreditReview:
+    try:
+        return (
+            CreditReview.objects.for_tenant(tenant)
+            .select_related("customer")
+            .get(pk=int(review_id))
+        )
+    except (CreditReview.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such credit review.") from None

@@ -31,6 +31,7 @@ from credit.services.profiles import (
     credit_profile_update,
 )
 from credit.services.ratios import application_ratios
+from credit.services.reviews import add_months, credit_review_complete, credit_reviews_schedule
 from credit.services.scoring import (
     credit_rescore_tenant,
     credit_score_customer,
@@ -45,6 +46,7 @@ __all__ = [
     "Decision",
     "OrderLineInput",
     "Reason",
+    "add_months",
     "application_ratios",
     "can_transition",
     "credit_application_approve",
@@ -61,6 +63,8 @@ __all__ = [
     "credit_profile_unblock",
     "credit_profile_update",
     "credit_rescore_tenant",
+    "credit_review_complete",
+    "credit_reviews_schedule",
     "credit_score_customer",
     "credit_score_refresh_later",
     "credit_scores_compute",

@@ -133,6 +133,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credit.tasks.rescore_all_tenants",
         "schedule": crontab(hour=2, minute=30),
     },
+    "credit-reviews-due": {
+        "task": "credit.tasks.schedule_reviews_all_tenants",
+        "schedule": crontab(hour=5, minute=10),
+    },
     "worker-heartbeat": {
         "task": "otc.api.tasks.record_worker_heartbeat",
         "schedule": timedelta(seconds=30),
