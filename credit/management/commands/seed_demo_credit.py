@@ -11,7 +11,10 @@ their AR book; this command (called by ``seed_demo`` after them) adds:
 - about forty orders from "the ERP" over the last days, submitted through
   the credit check: most approved, several held (over limit, overdue items,
   blocked, high-risk class), one released in part against prepayment, one
-  asked for information, one partly invoiced.
+  asked for information, one partly invoiced;
+- scores for everyone (the scorecard sets the classes), the credit reviews
+  falling due in the next two weeks, and three credit applications (one
+  waiting, one escalated above an analyst's approval limit, one approved).
 
 Everything goes through the credit services, so decisions, the outbox and
 the audit trail are what production writes. Deterministic, idempotent (a
@@ -31,13 +34,18 @@ from django.db import transaction
 from django.db.models import Q, Sum
 
 from credit.dates import tenant_today
-from credit.models import CreditProfile, LimitKind, OrderStatus, RiskClass
+from credit.models import CreditProfile, LimitKind, OrderStatus, RiskClass, ScoreTrigger
 from credit.selectors import credit_policy_get
 from credit.services import (
     OrderLineInput,
+    credit_application_approve,
+    credit_application_create,
+    credit_application_start_review,
     credit_limit_set,
     credit_profile_block,
     credit_profile_update,
+    credit_rescore_tenant,
+    credit_reviews_schedule,
     order_consume_for_invoice,
     order_create,
     order_release,
@@ -48,7 +56,7 @@ from otc.audit.services import Actor
 from otc.customers.models import Customer, CustomerStatus
 from otc.ledger.models import ItemStatus, OpenItem
 from otc.tenancy.context import tenant_context
-from otc.tenancy.models import Tenant
+from otc.tenancy.models import Membership, Tenant
 
 DEMO_SLUGS = ("northwind", "blue-harbor")
 ORDERS_PER_COMPANY = 40
@@ -141,13 +149,11 @@ class Command(BaseCommand):
                 amount=limit,
                 reason="Opening limit from the AR history",
             )
-            risk = _risk_class(share)
-            months = int(policy.review_months.get(risk, 12))
+            months = int(policy.review_months.get(_risk_class(share), 12))
             credit_profile_update(
                 tenant=tenant,
                 actor=actor,
                 customer=customer,
-                risk_class=risk,
                 next_review_date=today + timedelta(days=rng.randint(-10, months * 30)),
             )
             if customer.status == CustomerStatus.IN_LEGAL:
@@ -169,9 +175,60 @@ class Command(BaseCommand):
                 reason="Group exposure cap",
                 kind=LimitKind.GROUP,
             )
-        return self._orders(
+        # The scorecard sets every class (and recommended limit) from the book.
+        credit_rescore_tenant(tenant=tenant, actor=actor, trigger=ScoreTrigger.NIGHTLY)
+        reviews = credit_reviews_schedule(tenant=tenant)
+        applications = self._applications(tenant, rng, actor, customers)
+        summary = self._orders(
             tenant, slug, rng, actor=actor, customers=customers, limits=limits, count=orders
         )
+        return f"{summary}; {reviews} reviews open, {applications} credit applications"
+
+    def _applications(
+        self, tenant: Tenant, rng: random.Random, actor: Actor, customers: list[Customer]
+    ) -> int:
+        """Three applications: one waiting, one escalated, one approved."""
+        reviewer = Membership.objects.for_tenant(tenant).filter(role="credit_analyst").first()
+        picks = rng.sample([c for c in customers if c.status == CustomerStatus.ACTIVE], k=3)
+        for index, customer in enumerate(picks):
+            revenue = Decimal(rng.randint(20, 400)) * 100_000
+            application = credit_application_create(
+                tenant=tenant,
+                actor=actor,
+                customer=customer,
+                requested_limit=_round_limit(revenue / 40),
+                justification="Framework agreement for next year's volumes",
+                trade_references=[
+                    {"name": "Rhein Logistik AG", "years": 7, "experience": "prompt"}
+                ],
+                submit=True,
+                revenue=revenue,
+                net_income=revenue * Decimal(rng.randint(-2, 9)) / 100,
+                ebit=revenue * Decimal(rng.randint(3, 12)) / 100,
+                interest_expense=revenue / 100,
+                current_assets=revenue * Decimal("0.35"),
+                inventory=revenue * Decimal("0.12"),
+                current_liabilities=revenue * Decimal(rng.randint(18, 40)) / 100,
+                total_liabilities=revenue * Decimal("0.5"),
+                equity=revenue * Decimal(rng.randint(15, 45)) / 100,
+            )
+            if index == 0:
+                continue
+            application = credit_application_start_review(
+                tenant=tenant, actor=actor, application=application
+            )
+            if index == 1 and reviewer is not None:
+                analyst = Actor(user=reviewer.user, label=reviewer.user.email)
+                credit_application_approve(
+                    tenant=tenant,
+                    actor=analyst,
+                    application=application,
+                    approved_limit=reviewer.approval_limit + 50_000,
+                    note="Sound statements; above my limit",
+                )
+            elif index == 2:
+                credit_application_approve(tenant=tenant, actor=actor, application=application)
+        return len(picks)
 
     def _orders(
         self,
