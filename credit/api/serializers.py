@@ -181,7 +181,7 @@ class NoteInputSerializer(StrictInputSerializer):
     note = serializers.CharField(max_length=1000, help_text="Required: said to the ERP and sales.")
 
 
-class CancelInputSerializer(StrictInputSerializer):
+class OrderCancelInputSerializer(StrictInputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
 

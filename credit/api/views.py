@@ -18,13 +18,13 @@ from rest_framework.views import APIView
 from credit import selectors, services
 from credit.api.serializers import (
     REASON_CODES_HELP,
-    CancelInputSerializer,
     CreditProfileDetailSerializer,
     CreditProfileFilterSerializer,
     CreditProfileOutputSerializer,
     CreditProfilePageSerializer,
     LimitInputSerializer,
     NoteInputSerializer,
+    OrderCancelInputSerializer,
     OrderFilterSerializer,
     OrderInputSerializer,
     OrderOutputSerializer,
@@ -232,12 +232,12 @@ class OrderCancelApi(_OrderActionApi):
     @extend_schema(
         tags=ORDER_TAGS,
         operation_id="orders_cancel",
-        request=CancelInputSerializer,
+        request=OrderCancelInputSerializer,
         responses=OrderOutputSerializer,
         description="Cancel an order that is not invoiced yet; its exposure ends.",
     )
     def post(self, request: Request, order_id: int) -> Response:
-        data = CancelInputSerializer(data=request.data)
+        data = OrderCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_cancel(
             tenant=self.tenant, actor=self.actor, order=self._order(order_id), **data.validated_data
