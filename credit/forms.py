@@ -3,6 +3,7 @@ decide."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,8 @@ from django import forms
 from credit.models import OrderStatus, ReviewDecision, RiskClass
 from otc.errors import ValidationFailed
 
+_LINE_FIELD = re.compile(r"\w+\[(\d+)\]\.(\w+)")
+
 
 def apply_errors(form: forms.Form, error: ValidationFailed) -> None:
     """Put a service's field errors on the form's fields (the rest on top)."""
@@ -18,8 +21,12 @@ def apply_errors(form: forms.Form, error: ValidationFailed) -> None:
         form.add_error(None, error.detail)
     for field, messages in error.errors.items():
         target = field if field in form.fields else None
+        where = ""
+        if target is None and field:
+            line = _LINE_FIELD.fullmatch(field)
+            where = f"Line {int(line[1]) + 1}, {line[2].replace('_', ' ')}: " if line else ""
         for message in messages:
-            form.add_error(target, message)
+            form.add_error(target, where + message)
 
 
 class OrderFilterForm(forms.Form):
@@ -249,3 +256,33 @@ class ReviewForm(forms.Form):
         label="Summary",
         error_messages={"required": "Summarise the review."},
     )
+
+
+class OrderForm(forms.Form):
+    customer_number = forms.CharField(max_length=32, label="Customer number")
+    currency = forms.CharField(
+        required=False,
+        max_length=3,
+        label="Currency",
+        help_text="ISO code; empty takes the customer's currency.",
+    )
+    requested_ship_date = forms.DateField(
+        required=False, label="Requested ship date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    external_ref = forms.CharField(required=False, max_length=100, label="ERP order number")
+    customer_po = forms.CharField(required=False, max_length=100, label="Customer PO")
+
+
+class OrderLineForm(forms.Form):
+    description = forms.CharField(required=False, max_length=300, label="Item")
+    sku = forms.CharField(required=False, max_length=64, label="SKU")
+    quantity = forms.DecimalField(required=False, decimal_places=4, label="Quantity")
+    unit_price = forms.DecimalField(required=False, decimal_places=6, label="Unit price")
+    tax_rate = forms.DecimalField(required=False, decimal_places=2, label="Tax %", initial=0)
+
+    def has_content(self) -> bool:
+        data = self.cleaned_data
+        return bool(data.get("description") or data.get("quantity") or data.get("unit_price"))
+
+
+OrderLineFormSet = forms.formset_factory(OrderLineForm, extra=5, max_num=50)

@@ -6,6 +6,7 @@ app_name = "credit"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("orders/", views.order_list, name="orders"),
+    path("orders/new/", views.order_new, name="order_new"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/release/", views.order_release, name="order_release"),
     path("orders/<int:pk>/reject/", views.order_reject, name="order_reject"),

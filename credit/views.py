@@ -4,6 +4,7 @@ form and calls the same services as the API."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +20,8 @@ from credit.forms import (
     LimitForm,
     NoteForm,
     OrderFilterForm,
+    OrderForm,
+    OrderLineFormSet,
     PolicyForm,
     ProfileForm,
     ReleaseForm,
@@ -103,7 +106,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "credit/order_list.html",
-        {"form": form, "listing": listing, "is_filtered": is_filtered},
+        {
+            "form": form,
+            "listing": listing,
+            "is_filtered": is_filtered,
+            "can_enter": can(request, Perm.ORDERS_EDIT),
+        },
     )
 
 
@@ -119,6 +127,67 @@ def _order_context(request: HttpRequest, order: Order, **forms: Any) -> dict[str
         "reject_form": forms.get("reject_form") or NoteForm(prefix="reject"),
         "info_form": forms.get("info_form") or NoteForm(prefix="info"),
     }
+
+
+@require_perm(Perm.ORDERS_EDIT)
+def order_new(request: HttpRequest) -> HttpResponse:
+    """Enter an order by hand (phone or e-mail orders) and get the credit
+    decision at once, as the ERP does through the API."""
+    tenant = _tenant(request)
+    form = OrderForm(request.POST or None)
+    lines = OrderLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        data = form.cleaned_data
+        customer = (
+            Customer.objects.for_tenant(tenant)
+            .filter(number=data["customer_number"].strip())
+            .first()
+        )
+        entered = [line.cleaned_data for line in lines if line.has_content()]
+        if customer is None:
+            form.add_error(
+                "customer_number", f"No customer has the number {data['customer_number']}."
+            )
+        else:
+            try:
+                order = services.order_create(
+                    tenant=tenant,
+                    actor=Actor.from_request(request),
+                    customer=customer,
+                    currency=data["currency"] or str(customer.currency),
+                    lines=[
+                        services.OrderLineInput(
+                            description=line["description"] or "",
+                            sku=line["sku"] or "",
+                            quantity=line["quantity"]
+                            if line["quantity"] is not None
+                            else Decimal(0),
+                            unit_price=line["unit_price"]
+                            if line["unit_price"] is not None
+                            else Decimal(0),
+                            tax_rate=line["tax_rate"] or Decimal(0),
+                        )
+                        for line in entered
+                    ],
+                    requested_ship_date=data["requested_ship_date"],
+                    external_ref=data["external_ref"] or None,
+                    customer_po=data["customer_po"],
+                )
+                order = services.order_submit(
+                    tenant=tenant, actor=Actor.from_request(request), order=order
+                )
+            except ValidationFailed as error:
+                apply_errors(form, error)
+            except DomainError as error:
+                form.add_error(None, error.detail)
+            else:
+                if order.status == OrderStatus.APPROVED:
+                    messages.success(request, f"{order} approved: it may ship.")
+                else:
+                    messages.warning(request, f"{order} is on credit hold.")
+                return redirect("credit:order_detail", pk=order.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "credit/order_form.html", {"form": form, "lines": lines}, status=status)
 
 
 @require_perm(Perm.ORDERS_VIEW)

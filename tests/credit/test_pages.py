@@ -197,3 +197,40 @@ def test_application_filed_and_decided_on_the_pages(signed_in_client, tenant_a):
         assert (application.status, application.approved_limit) == ("approved", D("18000.00"))
         assert CreditProfile.objects.get(customer=customer).credit_limit == D("18000.00")
     assert "Taken on these figures" in manager.get(url).content.decode()
+
+
+def test_enter_an_order_by_hand(signed_in_client, tenant_a):
+    with tenant_context(tenant_a):
+        customer = CustomerFactory(number="K-PHONE")
+        set_limit(tenant_a, customer, "1000")
+    clerk = signed_in_client(tenant_a, "credit_analyst")
+    management = {"lines-TOTAL_FORMS": "5", "lines-INITIAL_FORMS": "0"}
+    bad = clerk.post(
+        "/credit/orders/new/",
+        {
+            **management,
+            "customer_number": "K-PHONE",
+            "lines-0-description": "Bearing",
+            "lines-0-quantity": "-2",
+            "lines-0-unit_price": "10",
+        },
+    )
+    assert bad.status_code == 400
+    assert "Line 1, quantity: The quantity must be greater than zero." in bad.content.decode()
+    done = clerk.post(
+        "/credit/orders/new/",
+        {
+            **management,
+            "customer_number": "K-PHONE",
+            "external_ref": "PHONE-1",
+            "lines-0-description": "Bearing",
+            "lines-0-quantity": "3",
+            "lines-0-unit_price": "400",
+        },
+        follow=True,
+    )
+    assert "on credit hold" in done.content.decode()
+    with tenant_context(tenant_a):
+        order = Order.objects.get(external_ref="PHONE-1")
+        assert (order.status, order.total_amount) == ("held", D("1200.00"))
+        assert order.hold_reasons[0]["message"].startswith("Over limit by EUR 200.00")
