@@ -544,3 +544,24 @@ class ReviewCompleteInputSerializer(StrictInputSerializer):
         allow_null=True,
         help_text="Override the scorecard's class; default: the fresh score's class.",
     )
+
+
+class OrderEventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Increasing: keep the last one seen as `after`.")
+    order_id = serializers.IntegerField()
+    kind = serializers.CharField(
+        help_text="approved, held, released, rejected, info_requested, invoiced, cancelled."
+    )
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    payload = serializers.DictField(help_text="The order's decision as it was at the event.")
+    created_at = serializers.DateTimeField()
+
+
+class OrderEventFilterSerializer(StrictInputSerializer):
+    after = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text="Only events with a higher id (the outbox cursor).",
+    )
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=100)

@@ -6,6 +6,7 @@ from credit.api import applications, reviews, views
 
 urlpatterns = [
     path("orders/", views.OrderListApi.as_view(), name="api-order-list"),
+    path("order-events/", views.OrderEventListApi.as_view(), name="api-order-event-list"),
     path("orders/<id:order_id>/", views.OrderDetailApi.as_view(), name="api-order-detail"),
     path("orders/<id:order_id>/submit/", views.OrderSubmitApi.as_view(), name="api-order-submit"),
     path(

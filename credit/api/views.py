@@ -25,6 +25,8 @@ from credit.api.serializers import (
     LimitInputSerializer,
     NoteInputSerializer,
     OrderCancelInputSerializer,
+    OrderEventFilterSerializer,
+    OrderEventOutputSerializer,
     OrderFilterSerializer,
     OrderInputSerializer,
     OrderOutputSerializer,
@@ -243,6 +245,29 @@ class OrderCancelApi(_OrderActionApi):
             tenant=self.tenant, actor=self.actor, order=self._order(order_id), **data.validated_data
         )
         return self._done(order)
+
+
+class OrderEventListApi(TenantAPIView):
+    read_permission = Perm.ORDERS_VIEW
+
+    @extend_schema(
+        tags=ORDER_TAGS,
+        operation_id="order_events_list",
+        parameters=[OrderEventFilterSerializer],
+        responses=OrderEventOutputSerializer(many=True),
+        description="The order outbox: every credit decision and status change, oldest "
+        "first. Poll with `after` set to the last id you processed; webhooks, when they "
+        "come, deliver the same events.",
+    )
+    def get(self, request: Request) -> Response:
+        filters = OrderEventFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        events = selectors.order_outbox(
+            tenant=self.tenant,
+            after=filters.validated_data.get("after", 0),
+            limit=filters.validated_data["limit"],
+        )
+        return Response(OrderEventOutputSerializer(events, many=True).data)
 
 
 # --- credit profiles ----------------------------------------------------------------------

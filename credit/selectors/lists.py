@@ -276,3 +276,9 @@ def review_get(*, tenant: Tenant, review_id: int | str) -> CreditReview:
         )
     except (CreditReview.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such credit review.") from None
+
+
+def order_outbox(*, tenant: Tenant, after: int = 0, limit: int = 100) -> list[OrderEvent]:
+    """Order events after an id, oldest first: what an ERP (or a webhook
+    dispatcher) has not seen yet."""
+    return list(OrderEvent.objects.for_tenant(tenant).filter(pk__gt=after).order_by("pk")[:limit])

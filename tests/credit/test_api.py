@@ -261,3 +261,19 @@ def test_profile_shows_the_score_breakdown_and_rating_rescores(api_client_for, t
     bad = manager.patch(url, {"external_rating": "ZZZ"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "external_rating"
+
+
+def test_order_outbox_for_polling(api_client_for, tenant_a, customer, theirs):
+    erp = api_client_for(tenant_a)
+    analyst = api_client_for(tenant_a, role="credit_analyst")
+    held = erp.post("/api/v1/orders/", body(customer, "700.00", external_ref="SO-X")).json()
+    analyst.post(f"/api/v1/orders/{held['id']}/release/", {"amount": "500"})
+    events = erp.get("/api/v1/order-events/").json()
+    assert [(e["order_id"], e["kind"], e["status"]) for e in events] == [
+        (held["id"], "held", "held"),
+        (held["id"], "released", "released"),
+    ]
+    assert events[1]["payload"]["released_amount"] == "500.00"
+    after = erp.get("/api/v1/order-events/", {"after": events[0]["id"]}).json()
+    assert [e["kind"] for e in after] == ["released"]
+    assert erp.get("/api/v1/order-events/", {"after": events[1]["id"]}).json() == []
