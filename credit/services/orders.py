@@ -209,17 +209,22 @@ def _lock_order(tenant: Tenant, order: Order) -> Order:
 def _lock_profiles(
     tenant: Tenant, customer: Customer, root: Customer | None
 ) -> tuple[CreditProfile, CreditProfile | None]:
-    """Lock the group root's profile, then the customer's: one order for everyone."""
-    group_profile = _locked_profile(tenant, root) if root is not None else None
-    return _locked_profile(tenant, customer), group_profile
-
-
-def _locked_profile(tenant: Tenant, customer: Customer) -> CreditProfile:
-    profiles = CreditProfile.objects.for_tenant(tenant).select_for_update()
-    profile = profiles.filter(customer_id=customer.pk).first()
-    if profile is None:
-        profile = profiles.get(pk=credit_profile_ensure(tenant=tenant, customer=customer).pk)
-    return profile
+    """Lock the customer's profile and its group root's in one statement, in
+    primary-key order: the order every writer of several profiles (the
+    nightly scoring batch too) takes, so two of them never deadlock."""
+    wanted = [customer] if root is None else [root, customer]
+    rows = (
+        CreditProfile.objects.for_tenant(tenant)
+        .filter(customer_id__in=[c.pk for c in wanted])
+        .order_by("pk")
+        .select_for_update()
+    )
+    locked = {p.customer_id: p for p in rows}
+    if len(locked) < len(wanted):  # a customer without a profile yet: create, then lock
+        for missing in wanted:
+            credit_profile_ensure(tenant=tenant, customer=missing)
+        locked = {p.customer_id: p for p in rows.all()}
+    return locked[customer.pk], (locked[root.pk] if root is not None else None)
 
 
 def _decide(tenant: Tenant, order: Order) -> Decision:

@@ -72,3 +72,26 @@ def test_parallel_submissions_never_overdraw_the_limit():
         }
     with tenant_context(other):
         assert Order.objects.count() == 0
+
+
+def test_parallel_submissions_of_group_members_never_overdraw_the_group_limit():
+    tenant = TenantFactory(slug="credit-group-race", base_currency="EUR")
+    with tenant_context(tenant):
+        parent = CustomerFactory()
+        members = [CustomerFactory(parent=parent) for _ in range(3)]
+        for member in members:
+            set_limit(tenant, member, "100000")
+        set_limit(tenant, parent, "6000", group=True)
+        ids = [new_order(tenant, members[i % 3], "450.00").pk for i in range(24)]
+    shares = [ids[i::THREADS] for i in range(THREADS)]
+    barrier = threading.Barrier(THREADS)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for future in [pool.submit(_submit_all, tenant, share, barrier) for share in shares]:
+            future.result(timeout=300)
+    with tenant_context(tenant):
+        approved = Order.objects.filter(status="approved")
+        total = sum((o.base_amount for o in approved), Decimal(0))
+        assert total <= D("6000.00")
+        assert approved.count() == 13  # 13 x 450 = 5,850; the 14th would pass 6,000
+        held = Order.objects.filter(status="held")
+        assert {r["code"] for o in held for r in o.hold_reasons} == {"group_limit_exceeded"}

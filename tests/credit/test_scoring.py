@@ -161,3 +161,17 @@ def test_nightly_rescoring_in_batches_once_per_night(in_tenant_a, tenant_b):
     assert CreditScore.objects.count() == 10
     with tenant_context(tenant_b):
         assert CreditProfile.objects.count() == 0
+
+
+def test_rescore_after_an_event_runs_after_commit(
+    in_tenant_a, eager_tasks, django_capture_on_commit_callbacks
+):
+    from credit.services import credit_score_refresh_later
+
+    tenant = in_tenant_a
+    customer, _ = late_payer(tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        credit_score_refresh_later(tenant=tenant, customer_ids=[customer.pk, customer.pk])
+        assert CreditScore.objects.count() == 0  # nothing before the commit
+    score = CreditScore.objects.get()
+    assert (score.customer_id, score.trigger, score.score) == (customer.pk, "event", 63)
