@@ -9,11 +9,13 @@ urlpatterns = [
     path("api/v1/", include("otc.customers.api.urls")),
     path("api/v1/", include("otc.ledger.api.urls")),
     path("api/v1/", include("otc.fx.api.urls")),
+    path("api/v1/", include("credit.api.urls")),
     path("api/v1/", include("invoicing.api.urls")),
     path("api/v1/", include("collections_app.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
+    path("credit/", include("credit.urls")),
     path("invoices/", include("invoicing.urls")),
     path("ledger/", include("otc.ledger.urls")),
     path("cash/", include("collections_app.urls")),

@@ -129,6 +129,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # One beat; the whole schedule lives here, in code.
 CELERY_BEAT_SCHEDULE = {
+    "credit-nightly-rescore": {
+        "task": "credit.tasks.rescore_all_tenants",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "credit-reviews-due": {
+        "task": "credit.tasks.schedule_reviews_all_tenants",
+        "schedule": crontab(hour=5, minute=10),
+    },
     "worker-heartbeat": {
         "task": "otc.api.tasks.record_worker_heartbeat",
         "schedule": timedelta(seconds=30),
@@ -250,6 +258,13 @@ SPECTACULAR_SETTINGS = {
         "OpenItemKindEnum": "otc.ledger.models.ItemKind",
         "OpenItemStatusEnum": "otc.ledger.models.ItemStatus",
         "CustomerStatusEnum": "otc.customers.models.CustomerStatus",
+        "OrderStatusEnum": "credit.models.orders.OrderStatus",
+        "HoldReasonEnum": "credit.models.orders.HoldReason",
+        "CreditApplicationKindEnum": "credit.models.applications.ApplicationKind",
+        "CreditApplicationStatusEnum": "credit.models.applications.ApplicationStatus",
+        "CreditReviewStatusEnum": "credit.models.reviews.ReviewStatus",
+        "CreditReviewDecisionEnum": "credit.models.reviews.ReviewDecision",
+        "RiskClassEnum": "credit.models.profiles.RiskClass",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -45,6 +45,16 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
         ),
     ),
     (
+        "Credit",
+        (
+            _LinkSpec("Credit worklist", "credit:dashboard", Perm.CREDIT_VIEW),
+            _LinkSpec("Orders", "credit:orders", Perm.ORDERS_VIEW),
+            _LinkSpec("Credit applications", "credit:applications", Perm.CREDIT_VIEW),
+            _LinkSpec("Credit reviews", "credit:reviews", Perm.CREDIT_VIEW),
+            _LinkSpec("Credit policy", "credit:policy", Perm.CREDIT_VIEW),
+        ),
+    ),
+    (
         "Billing",
         (
             _LinkSpec("Invoices", "invoicing:list", Perm.INVOICES_VIEW),

@@ -825,6 +825,8 @@ class Command(BaseCommand):
                 stdout=self.stdout,
                 stderr=self.stderr,
             )
+        if apps.is_installed("credit"):
+            call_command("seed_demo_credit", verbosity=options["verbosity"], stderr=self.stderr)
         self.stdout.write(login_sheet(url=options["url"]))
 
     def _progress(self, message: str) -> None:

@@ -1,0 +1,82 @@
+"""Exposure: open AR from the ledger + released-but-uninvoiced orders, in
+base currency; pending orders apart; groups sum their members."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from credit.selectors import customer_exposure, customers_over_utilization, group_exposure
+from credit.services import order_release
+from otc.fx.services import manual_rate_set
+from otc.tenancy.context import tenant_context
+from tests.credit.helpers import (
+    SYSTEM,
+    D,
+    post_invoice,
+    post_payment,
+    set_limit,
+    submitted,
+    today_of,
+)
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_exposure_sums_ledger_and_orders_in_base_currency(tenant_a, tenant_b):
+    with tenant_context(tenant_b):
+        other = CustomerFactory()
+        post_invoice(tenant_b, other, "999.99")
+    with tenant_context(tenant_a):
+        manual_rate_set(
+            tenant=tenant_a,
+            actor=SYSTEM,
+            rate_date=today_of(tenant_a),
+            from_currency="USD",
+            to_currency="EUR",
+            rate=Decimal("0.9"),
+        )
+        customer = CustomerFactory()
+        set_limit(tenant_a, customer, "10000")
+        post_invoice(tenant_a, customer, "1000.00")
+        post_invoice(tenant_a, customer, "500.00", currency="USD")  # EUR 450.00
+        post_invoice(tenant_a, customer, "300.00", days_overdue=45)
+        post_payment(tenant_a, customer, "200.00")  # unapplied cash lowers exposure
+        approved = submitted(tenant_a, customer, "1234.56")
+        assert approved.status == "held"  # overdue items older than 30 days
+        released = order_release(tenant=tenant_a, actor=SYSTEM, order=approved)
+        assert released.open_base_amount == D("1234.56")
+        set_limit(tenant_a, customer, "3000")
+        held = submitted(tenant_a, customer, "2000.00")
+        assert held.status == "held"
+
+        exposure = customer_exposure(
+            tenant=tenant_a, customer=customer, limit=D("3000"), today=today_of(tenant_a)
+        )
+        assert exposure.currency == "EUR"
+        assert exposure.open_ar == D("1550.00")  # 1000 + 450 + 300 - 200
+        assert exposure.open_orders == D("1234.56")
+        assert exposure.pending_orders == D("2000.00")
+        assert exposure.total == D("2784.56")
+        assert exposure.available == D("215.44")
+        assert exposure.utilization_percent == D("92.8")
+        assert exposure.overdue == D("300.00")
+        over = list(customers_over_utilization(tenant=tenant_a))
+        assert [p.customer_id for p in over] == [customer.pk]
+        assert over[0].exposure == D("2784.56")
+
+
+def test_group_exposure_covers_every_level_below_the_root(in_tenant_a):
+    tenant = in_tenant_a
+    root = CustomerFactory()
+    child = CustomerFactory(parent=root)
+    grandchild = CustomerFactory(parent=child)
+    outsider = CustomerFactory()
+    for customer, amount in ((root, "100"), (child, "200"), (grandchild, "300"), (outsider, "5")):
+        post_invoice(tenant, customer, amount)
+    group = group_exposure(tenant=tenant, root=root, today=today_of(tenant))
+    assert group.open_ar == D("600.00")
+    own = customer_exposure(tenant=tenant, customer=child, today=today_of(tenant))
+    assert own.open_ar == D("200.00")
