@@ -27,7 +27,7 @@ from credit.forms import (
     ReleaseForm,
     apply_errors,
 )
-from credit.models import CreditProfile, LimitKind, Order, OrderStatus
+from credit.models import OPEN_ORDER_STATUSES, CreditProfile, LimitKind, Order, OrderStatus
 from otc.audit.services import Actor
 from otc.customers.models import Customer
 from otc.errors import DomainError, NotFound, ValidationFailed
@@ -123,6 +123,10 @@ def _order_context(request: HttpRequest, order: Order, **forms: Any) -> dict[str
         "events": selectors.order_events(tenant=tenant, order=order),
         "can_decide": can(request, Perm.CREDIT_APPROVE)
         and order.status in (OrderStatus.HELD, OrderStatus.INFO_REQUESTED),
+        # Billing lives in invoicing (above credit): the page links to it.
+        "can_invoice": can(request, Perm.INVOICES_EDIT)
+        and order.status in OPEN_ORDER_STATUSES
+        and order.invoiced_amount < order.released_amount,
         "release_form": forms.get("release_form") or ReleaseForm(),
         "reject_form": forms.get("reject_form") or NoteForm(prefix="reject"),
         "info_form": forms.get("info_form") or NoteForm(prefix="info"),

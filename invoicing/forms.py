@@ -247,6 +247,9 @@ class LineForm(forms.Form):
         error_messages={"required": "Enter the tax rate (0 for exempt lines)."},
     )
 
+    # Kept through edits so a line made from an order still bills that order line.
+    order_line = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
     def has_changed(self) -> bool:
         """A row counts only once something is typed into it: the unit, tax
         category and rate a new row starts with do not make it a line."""
@@ -266,6 +269,7 @@ class LineForm(forms.Form):
             discount_percent=data["discount_percent"] or Decimal(0),
             unit=data["unit"],
             product_code=data["product_code"],
+            order_line_id=data.get("order_line"),
         )
 
 

@@ -68,6 +68,7 @@ class InvoiceOrigin(models.TextChoices):
     MANUAL = "manual", "Entered in OTC"
     API = "api", "Created over the API"
     IMPORT = "import", "Imported open balance"
+    ORDER = "order", "Invoiced from a sales order"
 
 
 class TaxCategory(models.TextChoices):
@@ -117,6 +118,11 @@ class Invoice(TenantOwnedModel):
     external_ref = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     related_invoice = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="memos"
+    )
+    # The released sales order (credit app) this invoice bills, in part or in
+    # full; issuing it takes its amount off the order's open exposure.
+    source_order = models.ForeignKey(
+        "credit.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices"
     )
     # The full credit memo that cancelled this document (issued ones only).
     cancellation_memo = models.OneToOneField(
@@ -237,6 +243,11 @@ class InvoiceLine(TenantOwnedModel):
         max_length=2, choices=TaxCategory.choices, default=TaxCategory.STANDARD
     )
     line_net = amount_field()
+    # The order line this line bills (invoices made from an order): how much
+    # of each order line is still to invoice is read from these.
+    order_line = models.ForeignKey(
+        "credit.OrderLine", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["position", "id"]

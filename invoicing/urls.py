@@ -1,12 +1,13 @@
 from django.urls import path
 
-from invoicing import document_views, views
+from invoicing import document_views, order_views, views
 
 app_name = "invoicing"
 urlpatterns = [
     path("", views.invoice_list, name="list"),
     path("new/", views.invoice_create, name="create"),
     path("import/", views.invoice_import, name="import"),
+    path("from-order/<int:order_id>/", order_views.invoice_from_order, name="from_order"),
     path("lines/editor/", views.line_editor, name="line_editor"),
     path("lines/preview/", views.line_preview, name="line_preview"),
     path("outbox/", document_views.outbox, name="outbox"),

@@ -261,6 +261,7 @@ def _line_rows(lines: list[InvoiceLine]) -> list[dict[str, str]]:
             ),
             "tax_category": line.tax_category,
             "tax_rate": f"{line.tax_rate.normalize():f}",
+            "order_line": str(line.order_line_id or ""),
         }
         for line in lines
     ]

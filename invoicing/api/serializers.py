@@ -191,6 +191,9 @@ class LineOutputSerializer(serializers.Serializer):
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
     tax_category = serializers.ChoiceField(choices=TaxCategory.choices)
+    order_line_id = serializers.IntegerField(
+        allow_null=True, help_text="The sales order line this line bills, if any."
+    )
     line_net = serializers.SerializerMethodField()
 
     @extend_schema_field(_AMOUNT_SCHEMA)
@@ -409,6 +412,32 @@ class IssueInputSerializer(StrictInputSerializer):
     )
 
 
+class FromOrderLineSerializer(StrictInputSerializer):
+    order_line_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    quantity = serializers.DecimalField(
+        max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_DECIMALS, min_value=Decimal("0.0001")
+    )
+
+
+class FromOrderInputSerializer(StrictInputSerializer):
+    order_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    lines = FromOrderLineSerializer(
+        many=True,
+        required=False,
+        help_text="Quantities to bill per order line (up to 1,000); default: everything not "
+        "yet billed.",
+    )
+    issue_date = serializers.DateField(required=False)
+
+    def validate_lines(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = [line["order_line_id"] for line in value]
+        if len(ids) > MAX_LINES:
+            raise serializers.ValidationError(f"At most {MAX_LINES} lines.")
+        if len(ids) != len(set(ids)):
+            raise serializers.ValidationError("Name each order line once.")
+        return value
+
+
 class CancelInputSerializer(StrictInputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
     cancel_date = serializers.DateField(
@@ -526,6 +555,9 @@ class InvoiceOutputSerializer(serializers.Serializer):
     discount_amount = AmountField("discount_amount")
     external_ref = serializers.CharField(allow_null=True)
     related_invoice_id = serializers.IntegerField(allow_null=True)
+    source_order_id = serializers.IntegerField(
+        allow_null=True, help_text="The sales order this invoice bills, if any."
+    )
     cancellation_memo_id = serializers.IntegerField(allow_null=True)
     notes = serializers.CharField()
     buyer_reference = serializers.CharField()

@@ -7,6 +7,9 @@ from invoicing.api import documents, views
 urlpatterns = [
     path("invoices/", views.InvoiceListApi.as_view(), name="api-invoice-list"),
     path("invoices/bulk/", views.InvoiceBulkApi.as_view(), name="api-invoice-bulk"),
+    path(
+        "invoices/from-order/", views.InvoiceFromOrderApi.as_view(), name="api-invoice-from-order"
+    ),
     path("invoices/<id:invoice_id>/", views.InvoiceDetailApi.as_view(), name="api-invoice-detail"),
     path(
         "invoices/<id:invoice_id>/issue/",

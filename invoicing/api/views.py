@@ -22,6 +22,7 @@ from invoicing.api.serializers import (
     BulkOutputSerializer,
     CancelInputSerializer,
     DebitMemoInputSerializer,
+    FromOrderInputSerializer,
     InvoiceFilterSerializer,
     InvoiceInputSerializer,
     InvoiceOutputSerializer,
@@ -227,6 +228,39 @@ class InvoiceIssueApi(TenantAPIView):
             issue_date=data.validated_data.get("issue_date"),
         )
         return Response(invoice_body(invoice, self.tenant))
+
+
+class InvoiceFromOrderApi(TenantAPIView):
+    read_permission = Perm.INVOICES_VIEW
+    write_permission = Perm.INVOICES_EDIT
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="invoices_from_order",
+        request=FromOrderInputSerializer,
+        responses={201: InvoiceOutputSerializer},
+        description="Make a draft invoice from an approved or released sales order: every "
+        "line's quantity not yet billed, or the `lines` given (partial invoicing). Issuing "
+        "the draft takes its amount off the order's open exposure; an invoice worth more "
+        "than credit released answers 409 (`over_invoiced`). An order that is held, "
+        "rejected or fully invoiced answers 409 (`order_not_invoiceable`).",
+    )
+    def post(self, request: Request) -> Response:
+        data = FromOrderInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lines = data.validated_data.get("lines")
+        invoice = services.invoice_draft_from_order(
+            tenant=self.tenant,
+            actor=self.actor,
+            order_id=data.validated_data["order_id"],
+            quantities=(
+                {line["order_line_id"]: line["quantity"] for line in lines}
+                if lines is not None
+                else None
+            ),
+            issue_date=data.validated_data.get("issue_date"),
+        )
+        return _created(invoice, self.tenant)
 
 
 class InvoiceCancelApi(TenantAPIView):

@@ -10,6 +10,9 @@ Signatures other apps call:
 - ``invoices_refresh_for_items(*, tenant, open_item_ids, actor=None)`` the
   same for every document behind the ledger items a cash application or
   deduction touched (use this one from other apps: it needs no document);
+- ``invoice_draft_from_order(*, tenant, actor, order_id, quantities=None)``
+  a draft billing a released order (all that is left, or the quantities
+  given per order line); issuing it takes its amount off the order;
 - ``credit_memo_create(*, tenant, actor, lines, related_invoice=None,
   customer=None, issue=True, ...) -> Invoice``;
 - ``invoice_send(*, tenant, actor, invoice, recipients=None) -> InvoiceDelivery``
@@ -40,6 +43,11 @@ from invoicing.services.document_files import (
     invoice_preview_pdf,
 )
 from invoicing.services.drafts import InvoiceFields, invoice_create_draft, invoice_update_draft
+from invoicing.services.from_orders import (
+    OrderLineToInvoice,
+    invoice_draft_from_order,
+    order_lines_to_invoice,
+)
 from invoicing.services.issuing import (
     invoice_issue,
     invoice_issue_many,
@@ -61,6 +69,7 @@ __all__ = [
     "InvoiceFields",
     "LineInput",
     "NoApContact",
+    "OrderLineToInvoice",
     "StoredDocuments",
     "ap_contact_choices",
     "ap_recipients",
@@ -77,6 +86,7 @@ __all__ = [
     "invoice_create_draft",
     "invoice_documents_enqueue",
     "invoice_documents_generate",
+    "invoice_draft_from_order",
     "invoice_issue",
     "invoice_issue_many",
     "invoice_preview_pdf",
@@ -84,4 +94,5 @@ __all__ = [
     "invoice_send",
     "invoice_update_draft",
     "invoices_refresh_for_items",
+    "order_lines_to_invoice",
 ]

@@ -40,6 +40,7 @@ from invoicing.services.common import (
 )
 from invoicing.services.document_files import invoice_documents_enqueue
 from invoicing.services.drafts import apply_terms, problems_before_issue
+from invoicing.services.from_orders import consume_source_orders
 from invoicing.services.numbering import next_document_number, next_document_numbers
 from invoicing.services.transitions import _transition
 from invoicing.totals import compute_totals
@@ -276,6 +277,7 @@ def issue_locked(
     )
     entry = _record_issue(tenant=tenant, invoice=invoice, item=item, rate=rate)
     invoice.save()
+    consume_source_orders(tenant=tenant, actor=actor, invoices=[invoice])
     audit_record(
         tenant=tenant, actor=actor, action=entry.action, instance=invoice, changes=entry.changes
     )
@@ -381,6 +383,7 @@ def invoice_issue_many(
         for invoice, item in zip(issued, items, strict=True)
     ]
     _save_issued(tenant=tenant, invoices=issued)
+    consume_source_orders(tenant=tenant, actor=actor, invoices=issued)
     audit_record_many(tenant=tenant, actor=actor, entries=audit)
     invoice_documents_enqueue(tenant=tenant, invoice_ids=ids)
     return issued

@@ -42,6 +42,7 @@ class LineInput:
     discount_percent: Decimal = Decimal(0)
     unit: str = "C62"
     product_code: str = ""
+    order_line_id: int | None = None  # the order line it bills, if any
 
     @classmethod
     def from_line(cls, line: InvoiceLine) -> LineInput:
@@ -54,6 +55,7 @@ class LineInput:
             discount_percent=line.discount_percent,
             unit=line.unit,
             product_code=line.product_code,
+            order_line_id=line.order_line_id,
         )
 
 
@@ -164,6 +166,7 @@ def build_lines(
             tax_rate=line.tax_rate,
             tax_category=line.tax_category,
             line_net=net,
+            order_line_id=line.order_line_id,
         )
         for position, (line, net) in enumerate(zip(lines, totals.line_nets, strict=True), start=1)
     ]
