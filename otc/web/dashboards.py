@@ -64,23 +64,7 @@ DASHBOARDS: dict[Role, Dashboard] = {
         show_team=True,
         show_activity=False,
         show_api_keys=False,
-        upcoming=(
-            UpcomingPanel(
-                "Credit holds awaiting approval",
-                "Orders held for credit that exceed an analyst's approval limit.",
-                "the credit module",
-            ),
-            UpcomingPanel(
-                "Exposure by risk class",
-                "Open receivables plus open orders against limits, grouped by risk class.",
-                "the credit module",
-            ),
-            UpcomingPanel(
-                "Reviews overdue",
-                "Customers whose periodic credit review date has passed.",
-                "the credit module",
-            ),
-        ),
+        upcoming=(),
     ),
     Role.CREDIT_ANALYST: Dashboard(
         role=Role.CREDIT_ANALYST,
@@ -89,24 +73,7 @@ DASHBOARDS: dict[Role, Dashboard] = {
         show_team=False,
         show_activity=False,
         show_api_keys=False,
-        upcoming=(
-            UpcomingPanel(
-                "Credit holds awaiting review",
-                "Orders stopped by the credit check, oldest first, with the exposure that "
-                "triggered the hold.",
-                "the credit module",
-            ),
-            UpcomingPanel(
-                "Credit applications",
-                "New customers and limit increase requests waiting for a decision.",
-                "the credit module",
-            ),
-            UpcomingPanel(
-                "Scheduled reviews",
-                "Customers whose credit review falls due in the next 30 days.",
-                "the credit module",
-            ),
-        ),
+        upcoming=(),
     ),
     Role.AR_CLERK: Dashboard(
         role=Role.AR_CLERK,
@@ -115,23 +82,7 @@ DASHBOARDS: dict[Role, Dashboard] = {
         show_team=False,
         show_activity=False,
         show_api_keys=False,
-        upcoming=(
-            UpcomingPanel(
-                "Unapplied cash",
-                "Payments received but not yet matched to invoices, by age.",
-                "cash application",
-            ),
-            UpcomingPanel(
-                "Bank statements",
-                "Imported CAMT, BAI2 and MT940 statements and their matching progress.",
-                "cash application",
-            ),
-            UpcomingPanel(
-                "Invoices to deliver",
-                "Invoices created but not yet sent by e-mail or e-invoice.",
-                "the invoicing module",
-            ),
-        ),
+        upcoming=(),
     ),
     Role.COLLECTOR: Dashboard(
         role=Role.COLLECTOR,
