@@ -29,7 +29,14 @@ from django.db.models import Sum
 from credit.models import Order, OrderLine, OrderStatus
 from credit.selectors import order_get, order_lines
 from credit.services import order_consume_for_invoice
-from invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceOrigin, InvoiceStatus
+from invoicing.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceOrigin,
+    InvoiceStatus,
+    TaxCategory,
+)
 from invoicing.services.drafts import invoice_create_draft
 from invoicing.services.lines import LineInput
 from otc.audit.services import Actor
@@ -142,6 +149,10 @@ def invoice_draft_from_order(
             quantity=quantity,
             unit_price=line.unit_price,
             tax_rate=line.tax_rate,
+            # An order knows a 0 % rate but not why (EN 16931 wants the
+            # reason): the draft says zero-rated, and the clerk changes it to
+            # exempt, reverse charge or export in the editor if that is why.
+            tax_category=TaxCategory.STANDARD if line.tax_rate else TaxCategory.ZERO,
             product_code=line.sku,
             order_line_id=line.pk,
         )

@@ -2,19 +2,18 @@
 a limit (the analyst within their approval limit, a manager above it), an
 order within the limit is approved, a second one over the limit is held
 with "over limit by ...", the analyst releases part of it, it is invoiced
-(ledger invoice + consumption of the order), the payment arrives and the
+(a draft from the order, issued: the ledger invoice and the consumption of
+the order in one transaction), the payment arrives and the
 exposure falls back. Every figure checked to the cent."""
 
 from __future__ import annotations
 
 import pytest
 
+from credit.models import Order
 from credit.selectors import customer_exposure
-from credit.services import (
-    credit_limit_set,
-    order_consume_for_invoice,
-    order_release,
-)
+from credit.services import credit_limit_set, order_release
+from invoicing.services import invoice_draft_from_order, invoice_issue
 from otc.audit.models import AuditEvent
 from otc.audit.services import Actor
 from otc.errors import NotPermitted
@@ -93,11 +92,12 @@ def test_new_customer_to_cash(tenant_a, tenant_b):
 
         # Invoicing bills the first order in full: the exposure moves from
         # the order to the ledger, the total stays.
-        invoice = post_invoice(tenant, customer, "30000.00")
-        billed = order_consume_for_invoice(
-            tenant=tenant, actor=as_analyst, order=first, amount=D("30000.00"), reference="INV-1"
-        )
+        draft = invoice_draft_from_order(tenant=tenant, actor=as_analyst, order_id=first.pk)
+        issued = invoice_issue(tenant=tenant, actor=as_analyst, invoice=draft)
+        assert issued.gross_amount == D("30000.00")
+        billed = Order.objects.for_tenant(tenant).get(pk=first.pk)
         assert (billed.status, billed.open_base_amount) == ("invoiced", D("0"))
+        invoice = issued.open_item
         exposure = customer_exposure(
             tenant=tenant, customer=customer, limit=D("40000"), today=today_of(tenant)
         )
