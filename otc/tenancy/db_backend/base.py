@@ -47,7 +47,6 @@ def _wanted_setting() -> str:
 
 def _apply_tenant_setting(execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
     connection: DatabaseWrapper = context["connection"]
-    raw_cursor = context["cursor"].cursor  # the psycopg cursor: bypasses these wrappers
     wanted = _wanted_setting()
 
     if connection.get_autocommit():
@@ -58,7 +57,7 @@ def _apply_tenant_setting(execute: Any, sql: Any, params: Any, many: bool, conte
         # Outside transaction.atomic() each statement is its own transaction,
         # so it gets a short one of its own that carries the setting.
         with transaction.atomic(using=connection.alias):
-            raw_cursor.execute(_SET_TENANT_SQL, (wanted,))
+            _set_tenant(connection, wanted)
             connection.tenant_setting_in_transaction = wanted
             return execute(sql, params, many, context)
 
@@ -67,6 +66,15 @@ def _apply_tenant_setting(execute: Any, sql: Any, params: Any, many: bool, conte
         # This statement opens a new transaction: whatever we set before is gone.
         connection.tenant_setting_in_transaction = None
     if status != TransactionStatus.INERROR and connection.tenant_setting_in_transaction != wanted:
-        raw_cursor.execute(_SET_TENANT_SQL, (wanted,))
+        _set_tenant(connection, wanted)
         connection.tenant_setting_in_transaction = wanted
     return execute(sql, params, many, context)
+
+
+def _set_tenant(connection: DatabaseWrapper, wanted: str) -> None:
+    # A plain psycopg cursor of its own: the statement's cursor may be a named
+    # (server-side) one, as QuerySet.iterator() uses, and running set_config
+    # through it would declare the portal for set_config instead of the query.
+    # Going around Django's cursor also keeps this wrapper from re-entering.
+    with connection.connection.cursor() as cursor:
+        cursor.execute(_SET_TENANT_SQL, (wanted,))

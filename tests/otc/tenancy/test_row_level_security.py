@@ -147,3 +147,16 @@ def test_audit_events_cannot_be_updated_or_deleted(two_tenants_with_rows):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("DELETE FROM audit_auditevent")
         assert AuditEvent.objects.filter(action="test.seed").count() == 1
+
+
+def test_server_side_cursor_iteration_sees_the_tenants_rows(two_tenants_with_rows):
+    """QuerySet.iterator() reads through a named (server-side) cursor; the
+    tenant setting must still reach the transaction that cursor runs in."""
+    tenant_a, _tenant_b = two_tenants_with_rows
+    with tenant_context(tenant_a), transaction.atomic():
+        seen = {event.tenant_id for event in AuditEvent.objects.iterator(chunk_size=1)}
+    assert seen == {tenant_a.pk}
+    with tenant_context(tenant_a):
+        # Autocommit: the iterator opens its own transaction.
+        seen = {event.tenant_id for event in AuditEvent.objects.all().iterator(chunk_size=1)}
+    assert seen == {tenant_a.pk}
