@@ -13,7 +13,7 @@ class AuditEvent(TenantOwnedModel):
     and a trigger refuses both for everyone (migration audit/0002).
     """
 
-    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    occurred_at = models.DateTimeField(auto_now_add=True)
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -21,9 +21,9 @@ class AuditEvent(TenantOwnedModel):
     # audit table never depends on (or blocks deleting) the key table.
     actor_api_key_id = models.BigIntegerField(null=True, blank=True)
     actor_label = models.CharField(max_length=200)
-    action = models.CharField(max_length=100, db_index=True)
-    object_type = models.CharField(max_length=100, db_index=True)
-    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    action = models.CharField(max_length=100)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=300, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
@@ -31,7 +31,20 @@ class AuditEvent(TenantOwnedModel):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "-occurred_at"], name="audit_tenant_time_idx")]
+        # Every read is one tenant's events, newest first: all of them (the
+        # audit page), one object's history (timelines), or one action. Every
+        # service writes here, so each index costs on every write: no
+        # single-column or pattern (LIKE) indexes that no query uses.
+        indexes = [
+            models.Index(fields=["tenant", "-occurred_at"], name="audit_tenant_time_idx"),
+            models.Index(
+                fields=["tenant", "object_type", "object_id", "-occurred_at"],
+                name="audit_tenant_object_idx",
+            ),
+            models.Index(
+                fields=["tenant", "action", "-occurred_at"], name="audit_tenant_action_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
