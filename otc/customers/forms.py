@@ -264,3 +264,48 @@ class PaymentTermsForm(forms.Form):
         label="Active",
         help_text="Inactive terms stay on the customers that have them but cannot be newly chosen.",
     )
+    installments = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "30, 30\n30, 60\n40, 90"}),
+        label="Installments (optional)",
+        help_text=(
+            "To split every invoice into parts, one part per line: share %, days, and "
+            "'eom' for days after the month end, e.g. '30, 30' '30, 60' '40, 90' for "
+            "30/30/40 at 30/60/90 days. Shares add up to 100; no early-payment discount."
+        ),
+    )
+
+    def clean_installments(self) -> list[dict[str, Any]]:
+        """Lines such as "30, 60" or "40 % 90 eom" into parts; the payment
+        terms service checks the shares and the order."""
+        text = self.cleaned_data.get("installments") or ""
+        parts: list[dict[str, Any]] = []
+        problems: list[str] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            words = line.replace("%", " ").replace(",", " ").replace(";", " ").split()
+            if not words:
+                continue
+            kind = PaymentTermsKind.NET
+            if words[-1].lower() in {"eom", "net"}:
+                kind = PaymentTermsKind(words.pop().lower())
+            try:
+                share, days = Decimal(words[0]), int(words[1])
+            except (IndexError, ValueError, ArithmeticError):
+                problems.append(f"Line {number} ('{line.strip()}'): write the share and the days.")
+                continue
+            if len(words) != 2:
+                problems.append(f"Line {number} ('{line.strip()}'): write the share and the days.")
+                continue
+            parts.append({"share_percent": share, "net_days": days, "kind": kind})
+        if problems:
+            raise forms.ValidationError(problems)
+        return parts
+
+
+def installments_text(parts: list[dict[str, Any]]) -> str:
+    """The installments field's text for existing parts (the edit form)."""
+    return "\n".join(
+        f"{part['share_percent']:f}, {part['net_days']}"
+        + (" eom" if part["kind"] == PaymentTermsKind.END_OF_MONTH else "")
+        for part in parts
+    )

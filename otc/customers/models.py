@@ -55,6 +55,11 @@ class PaymentTerms(TenantOwnedModel):
     net_days = models.PositiveSmallIntegerField()
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     discount_days = models.PositiveSmallIntegerField(default=0)
+    # How many PaymentTermsInstallment rows split a document under these
+    # terms (0: one due date). Kept by the payment terms service beside the
+    # rows, so issuing thousands of invoices needs no query to learn that
+    # their terms are not split.
+    installment_count = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -81,6 +86,36 @@ class PaymentTerms(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
+
+
+class PaymentTermsInstallment(TenantOwnedModel):
+    """One part of split terms, e.g. the 40 % due 90 days after the invoice
+    date of "3X30" (30/30/40 at 30/60/90 days). The shares of one terms' parts
+    sum to exactly 100 % (checked by the payment terms service)."""
+
+    terms = models.ForeignKey(PaymentTerms, on_delete=models.CASCADE, related_name="installments")
+    sequence = models.PositiveSmallIntegerField()
+    share_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    kind = models.CharField(
+        max_length=8, choices=PaymentTermsKind.choices, default=PaymentTermsKind.NET
+    )
+    net_days = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["terms", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "terms", "sequence"], name="paymentterms_installment_seq_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(share_percent__gt=0) & Q(share_percent__lte=100),
+                name="paymentterms_installment_share_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "terms"], name="paymentterms_inst_terms_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.sequence}. {self.share_percent} % at {self.kind} {self.net_days}"
 
 
 class CustomerStatus(models.TextChoices):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -16,6 +17,7 @@ from otc.customers.models import (
     CustomerAddress,
     CustomerContact,
     PaymentTerms,
+    PaymentTermsInstallment,
     PaymentTermsKind,
 )
 from otc.customers.tax_ids import format_tax_id
@@ -284,10 +286,60 @@ def _end_of_month(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def _terms_base_date(terms: PaymentTerms, document_date: date) -> date:
-    if terms.kind == PaymentTermsKind.END_OF_MONTH:
+def _base_date(kind: str, document_date: date) -> date:
+    if kind == PaymentTermsKind.END_OF_MONTH:
         return _end_of_month(document_date)
     return document_date
+
+
+def _terms_base_date(terms: PaymentTerms, document_date: date) -> date:
+    return _base_date(terms.kind, document_date)
+
+
+# Installment rows per terms id, read once per terms object (issuing a batch
+# of invoices under the same split terms asks for them many times).
+_INSTALLMENTS_CACHE = "_otc_installments"
+
+
+def payment_terms_installments(*, terms: PaymentTerms) -> list[PaymentTermsInstallment]:
+    """The parts of split terms in due order; [] for terms with one due date
+    (without a query: the terms row counts its parts)."""
+    if not terms.installment_count:
+        return []
+    cached: list[PaymentTermsInstallment] | None = getattr(terms, _INSTALLMENTS_CACHE, None)
+    if cached is None:
+        cached = list(
+            # Filtered by the terms' own tenant id (RLS applies as well): the
+            # tenant object itself is not loaded on terms read in bulk.
+            PaymentTermsInstallment.objects.unscoped()
+            .filter(tenant_id=terms.tenant_id, terms_id=terms.pk)
+            .order_by("sequence")
+        )
+        setattr(terms, _INSTALLMENTS_CACHE, cached)
+    return cached
+
+
+@dataclass(frozen=True)
+class InstallmentDue:
+    """One part of a document's payment schedule under split terms."""
+
+    sequence: int
+    share_percent: Decimal
+    due_date: date
+
+
+def payment_terms_schedule(*, terms: PaymentTerms, document_date: date) -> list[InstallmentDue]:
+    """When each part of a document dated `document_date` falls due under
+    split terms, each part counted like terms of its own (net N from the
+    document date, or N days after the month end); [] when not split."""
+    return [
+        InstallmentDue(
+            sequence=part.sequence,
+            share_percent=part.share_percent,
+            due_date=_base_date(part.kind, document_date) + timedelta(days=part.net_days),
+        )
+        for part in payment_terms_installments(terms=terms)
+    ]
 
 
 def payment_terms_due_date(*, terms: PaymentTerms, document_date: date) -> date:
@@ -295,7 +347,12 @@ def payment_terms_due_date(*, terms: PaymentTerms, document_date: date) -> date:
 
     Net N: the document date plus N days. End of month + N: the last day of
     the document's month plus N days (EOM + 0 is the month's last day).
+    Split terms: the first part's date (the document's due date, EN 16931
+    BT-9; the later parts are in its schedule).
     """
+    schedule = payment_terms_schedule(terms=terms, document_date=document_date)
+    if schedule:
+        return schedule[0].due_date
     return _terms_base_date(terms, document_date) + timedelta(days=terms.net_days)
 
 

@@ -23,6 +23,7 @@ from otc.customers.forms import (
     CustomerForm,
     PaymentTermsForm,
     StatusChangeForm,
+    installments_text,
 )
 from otc.customers.models import Customer, CustomerStatus, PaymentTerms
 from otc.errors import DomainError, IllegalTransition, NotFound, ValidationFailed
@@ -549,6 +550,12 @@ def payment_terms_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "discount_percent": terms.discount_percent,
             "discount_days": terms.discount_days,
             "is_active": terms.is_active,
+            "installments": installments_text(
+                [
+                    {"share_percent": p.share_percent, "net_days": p.net_days, "kind": p.kind}
+                    for p in selectors.payment_terms_installments(terms=terms)
+                ]
+            ),
         },
     )
     if request.method == "POST" and form.is_valid():

@@ -23,6 +23,7 @@ from otc.customers.models import (
     ContactRole,
     Customer,
     CustomerStatus,
+    PaymentTerms,
     PaymentTermsKind,
 )
 from otc.errors import NotFound
@@ -76,6 +77,22 @@ def _tenant(serializer: serializers.Serializer) -> Tenant:
 # --- payment terms ------------------------------------------------------------------
 
 
+class InstallmentSerializer(serializers.Serializer):
+    share_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal(100),
+        help_text="This part's share of the document's amount; the parts add up to 100.",
+    )
+    net_days = serializers.IntegerField(min_value=0, max_value=32767)
+    kind = serializers.ChoiceField(
+        choices=PaymentTermsKind.choices,
+        default=PaymentTermsKind.NET,
+        help_text="`net`: due `net_days` after the document date; `eom`: after the month end.",
+    )
+
+
 class PaymentTermsOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
@@ -88,9 +105,24 @@ class PaymentTermsOutputSerializer(serializers.Serializer):
     net_days = serializers.IntegerField()
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     discount_days = serializers.IntegerField()
+    installments = serializers.SerializerMethodField(
+        help_text="The parts split terms divide every invoice into, in due order; "
+        "[] for terms with one due date."
+    )
     is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(InstallmentSerializer(many=True))
+    def get_installments(self, terms: PaymentTerms) -> list[dict[str, Any]]:
+        return [
+            {
+                "share_percent": f"{part.share_percent:.2f}",
+                "net_days": part.net_days,
+                "kind": part.kind,
+            }
+            for part in selectors.payment_terms_installments(terms=terms)
+        ]
 
 
 class PaymentTermsInputSerializer(StrictInputSerializer):
@@ -116,6 +148,14 @@ class PaymentTermsInputSerializer(StrictInputSerializer):
         max_value=32767,
         default=0,
         help_text="Days the discount applies; counted from the same date as the due date.",
+    )
+    installments = InstallmentSerializer(
+        many=True,
+        required=False,
+        help_text="Split every invoice into parts (shares add up to exactly 100 %, no "
+        "discount), e.g. 3X30: 30/30/40 % at 30/60/90 days. On PATCH the list "
+        "replaces every part; [] removes the split. The terms' kind and net days "
+        "become the last part's.",
     )
     is_active = serializers.BooleanField(default=True)
 
