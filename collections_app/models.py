@@ -460,3 +460,21 @@ class RemittanceLine(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.paid_amount}"
+
+
+# Collections (dunning, activities, promises, priorities) keep their models in
+# their own module; importing them here registers them with the app.
+from collections_app.dunning.models import (  # noqa: E402, F401
+    CollectionActivity,
+    CollectionPriority,
+    DunningCharge,
+    DunningLetter,
+    DunningLevel,
+    DunningNotice,
+    DunningPolicy,
+    DunningRun,
+    DunningSettings,
+    DunningTemplate,
+    PromiseItem,
+    PromiseToPay,
+)

@@ -40,3 +40,12 @@ def match_payments(tenant: Tenant, payment_ids: list[int]) -> dict[str, int]:
     from collections_app.services.matching import payments_match
 
     return payments_match(tenant=tenant, payment_ids=payment_ids)
+
+
+# Dunning's tasks live with dunning; importing them here lets Celery's
+# autodiscovery (which looks at <app>.tasks) register them.
+from collections_app.dunning.tasks import (  # noqa: E402, F401
+    deliver_letter,
+    dunning_tick,
+    run_dunning,
+)

@@ -118,6 +118,9 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Local hour (tenant time zone) of the daily dunning run; a tenant's
+# dunning settings may choose another.
+DUNNING_LOCAL_HOUR = int(os.environ.get("DUNNING_LOCAL_HOUR", "6"))
 CELERY_TASK_ROUTES = {
     "reporting.*": {"queue": "reports"},
     "otc.accounts.tasks.send_email": {"queue": "email"},
@@ -157,6 +160,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "otc.fx.tasks.refresh_ecb_rates",
         "schedule": crontab(hour=6, minute=15),
         "kwargs": {"only_if_behind": True},
+    },
+    # Each tenant's dunning runs once its local DUNNING_LOCAL_HOUR has come.
+    "collections-dunning-tick": {
+        "task": "collections_app.dunning.tasks.dunning_tick",
+        "schedule": crontab(minute="*/15"),
     },
 }
 

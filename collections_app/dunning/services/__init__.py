@@ -1,0 +1,1 @@
+"""Writes of collections: policies, runs, letters, activities, promises, priorities."""

@@ -1,0 +1,259 @@
+"""Dunning policies: create and update a policy with its levels and templates,
+and decide which policy applies to a customer.
+
+A policy's levels are given in order and must have strictly ascending days
+overdue (two levels on the same day, or a later level before an earlier one,
+overlap). Levels keep their identity by number across edits, because sent
+notices point at them; a level that has been sent cannot be removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from collections_app.dunning.models import (
+    DunningChannel,
+    DunningLevel,
+    DunningPolicy,
+    DunningSettings,
+    DunningTemplate,
+)
+from collections_app.dunning.services.templating import PLACEHOLDERS, unknown_placeholders
+from otc.audit.services import Actor, audit_record
+from otc.customers.models import DOCUMENT_LANGUAGES
+from otc.errors import ConflictError, NotFound, ValidationFailed
+from otc.tenancy.models import Tenant
+
+_LANGUAGES = {code for code, _ in DOCUMENT_LANGUAGES}
+_RISK_CLASSES = {"A", "B", "C", "D", "E"}
+
+
+@dataclass(frozen=True)
+class TemplateInput:
+    language: str
+    subject: str
+    body: str
+    letter_text: str
+
+
+@dataclass(frozen=True)
+class LevelInput:
+    name: str
+    days_overdue: int
+    channel: str = DunningChannel.EMAIL
+    fee_amount: Decimal = Decimal(0)
+    fee_currency: str = "EUR"
+    interest_rate_percent: Decimal = Decimal(0)
+    templates: list[TemplateInput] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    name: str
+    levels: list[LevelInput]
+    description: str = ""
+    is_default: bool = False
+    risk_classes: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    min_amount: Decimal = Decimal(0)
+    grace_days: int = 0
+    is_active: bool = True
+
+
+Errors = dict[str, list[str]]
+
+
+def _add(errors: Errors, path: str, message: str) -> None:
+    errors.setdefault(path, []).append(message)
+
+
+def _validate_templates(errors: Errors, path: str, level: LevelInput) -> None:
+    if not level.templates:
+        _add(errors, f"{path}.templates", "Each level needs a template in at least one language.")
+    seen: set[str] = set()
+    for t_index, template in enumerate(level.templates):
+        t_path = f"{path}.templates[{t_index}]"
+        if template.language not in _LANGUAGES:
+            _add(errors, f"{t_path}.language", f"'{template.language}' is not a document language.")
+        if template.language in seen:
+            _add(errors, f"{t_path}.language", f"Two templates in '{template.language}'.")
+        seen.add(template.language)
+        for field_name in ("subject", "body", "letter_text"):
+            text = getattr(template, field_name)
+            if not text.strip():
+                _add(errors, f"{t_path}.{field_name}", "This text is required.")
+            unknown = unknown_placeholders(text)
+            if unknown:
+                names = ", ".join("{" + name + "}" for name in unknown)
+                known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+                _add(
+                    errors,
+                    f"{t_path}.{field_name}",
+                    f"Unknown placeholder {names}. Use one of: {known}.",
+                )
+
+
+def _validate_level(
+    errors: Errors, index: int, level: LevelInput, previous: LevelInput | None
+) -> None:
+    path = f"levels[{index}]"
+    if not level.name.strip():
+        _add(errors, f"{path}.name", "Give the level a name.")
+    if previous is not None and level.days_overdue <= previous.days_overdue:
+        _add(
+            errors,
+            f"{path}.days_overdue",
+            f"Level {index + 1} ({level.days_overdue} days) overlaps level {index} "
+            f"({previous.days_overdue} days): levels must have strictly ascending days "
+            "overdue.",
+        )
+    if level.channel not in DunningChannel.values:
+        _add(errors, f"{path}.channel", f"'{level.channel}' is not a channel.")
+    if level.fee_amount < 0:
+        _add(errors, f"{path}.fee_amount", "The fee cannot be negative.")
+    if not Decimal(0) <= level.interest_rate_percent <= Decimal(100):
+        _add(errors, f"{path}.interest_rate_percent", "The interest rate must be 0 to 100 %.")
+    _validate_templates(errors, path, level)
+
+
+def _validate(data: PolicyInput) -> None:
+    errors: Errors = {}
+    if not data.name.strip():
+        _add(errors, "name", "Give the policy a name.")
+    if data.min_amount < 0:
+        _add(errors, "min_amount", "The minimum amount cannot be negative.")
+    if data.grace_days < 0:
+        _add(errors, "grace_days", "Grace days cannot be negative.")
+    for risk_class in data.risk_classes:
+        if risk_class not in _RISK_CLASSES:
+            _add(errors, "risk_classes", f"'{risk_class}' is not a risk class (A to E).")
+    if not data.levels:
+        _add(errors, "levels", "A policy needs at least one level.")
+    previous: LevelInput | None = None
+    for index, level in enumerate(data.levels):
+        _validate_level(errors, index, level, previous)
+        previous = level
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationFailed(first, errors=errors, code="invalid_dunning_policy")
+
+
+def _save_levels(tenant: Tenant, policy: DunningPolicy, levels: list[LevelInput]) -> None:
+    existing = {level.number: level for level in policy.levels.all()}
+    # Park the days of kept levels out of the way first: the unique
+    # (policy, days) constraint would refuse a swap written in order.
+    for level in existing.values():
+        level.days_overdue = -30000 - level.number
+        level.save(update_fields=["days_overdue"])
+    for number, data in enumerate(levels, start=1):
+        if number in existing:
+            level = existing.pop(number)
+        else:
+            level = DunningLevel(tenant=tenant, policy=policy, number=number)
+        level.name = data.name.strip()
+        level.days_overdue = data.days_overdue
+        level.channel = data.channel
+        level.fee_amount = data.fee_amount
+        level.fee_currency = data.fee_currency
+        level.interest_rate_percent = data.interest_rate_percent
+        level.save()
+        kept_languages = []
+        for template in data.templates:
+            DunningTemplate.objects.for_tenant(tenant).update_or_create(
+                tenant=tenant,
+                level=level,
+                language=template.language,
+                defaults={
+                    "subject": template.subject,
+                    "body": template.body,
+                    "letter_text": template.letter_text,
+                },
+            )
+            kept_languages.append(template.language)
+        DunningTemplate.objects.for_tenant(tenant).filter(level=level).exclude(
+            language__in=kept_languages
+        ).delete()
+    for number, level in existing.items():
+        try:
+            with transaction.atomic():
+                level.templates.all().delete()
+                level.delete()
+        except ProtectedError as exc:
+            raise ConflictError(
+                f"Level {number} ({level.name}) has been sent and cannot be removed; "
+                "keep it or make a new policy.",
+                code="dunning_level_in_use",
+            ) from exc
+
+
+def _apply(policy: DunningPolicy, data: PolicyInput) -> None:
+    policy.name = data.name.strip()
+    policy.description = data.description
+    policy.is_default = data.is_default
+    policy.risk_classes = sorted(set(data.risk_classes))
+    policy.segments = sorted({s.strip() for s in data.segments if s.strip()})
+    policy.min_amount = data.min_amount
+    policy.grace_days = data.grace_days
+    policy.is_active = data.is_active
+
+
+def _save(tenant: Tenant, policy: DunningPolicy, data: PolicyInput) -> None:
+    if data.is_default:
+        # One default per tenant: making this one the default demotes the other.
+        DunningPolicy.objects.for_tenant(tenant).filter(is_default=True).exclude(
+            pk=policy.pk
+        ).update(is_default=False)
+    try:
+        with transaction.atomic():
+            policy.save()
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            f"A dunning policy named '{data.name}' already exists.",
+            errors={"name": ["A policy with this name already exists."]},
+            code="invalid_dunning_policy",
+        ) from exc
+    _save_levels(tenant, policy, data.levels)
+
+
+@transaction.atomic
+def dunning_policy_create(*, tenant: Tenant, actor: Actor, data: PolicyInput) -> DunningPolicy:
+    _validate(data)
+    policy = DunningPolicy(tenant=tenant)
+    _apply(policy, data)
+    _save(tenant, policy, data)
+    audit_record(tenant=tenant, actor=actor, action="dunning.policy_created", instance=policy)
+    return policy
+
+
+@transaction.atomic
+def dunning_policy_update(
+    *, tenant: Tenant, actor: Actor, policy_id: int, data: PolicyInput
+) -> DunningPolicy:
+    _validate(data)
+    policy = (
+        DunningPolicy.objects.for_tenant(tenant).select_for_update().filter(pk=policy_id).first()
+    )
+    if policy is None:
+        raise NotFound("No such dunning policy.")
+    _apply(policy, data)
+    _save(tenant, policy, data)
+    audit_record(tenant=tenant, actor=actor, action="dunning.policy_updated", instance=policy)
+    return policy
+
+
+def dunning_settings_set(
+    *, tenant: Tenant, actor: Actor, is_enabled: bool, local_hour: int | None
+) -> DunningSettings:
+    if local_hour is not None and not 0 <= local_hour <= 23:
+        raise ValidationFailed(
+            "The hour must be 0 to 23.", errors={"local_hour": ["Use an hour from 0 to 23."]}
+        )
+    row, _ = DunningSettings.objects.for_tenant(tenant).update_or_create(
+        tenant=tenant, defaults={"is_enabled": is_enabled, "local_hour": local_hour}
+    )
+    audit_record(tenant=tenant, actor=actor, action="dunning.settings_changed", instance=row)
+    return row

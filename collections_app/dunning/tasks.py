@@ -1,0 +1,93 @@
+"""Celery entry points of collections: the daily dunning run and its letters.
+
+- ``dunning_tick`` (beat, every 15 minutes): each active tenant whose local
+  dunning hour has come and whose run of the local day is not selected yet
+  gets a ``run_dunning`` task. Ticks that overlap enqueue twice at worst,
+  which the run's (tenant, day) uniqueness and row lock make harmless.
+- ``run_dunning(tenant_id, day)``: select the day's run, then one
+  ``deliver_letter`` per pending letter on the "email" queue.
+- ``deliver_letter(tenant_id, letter_id)``: compare-and-set on the letter,
+  so a duplicate or redelivered task never sends twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+from django.utils import timezone
+
+from collections_app.dunning.models import DunningRun, DunningSettings, RunStatus, RunTrigger
+from otc.audit.services import Actor
+from otc.tasks import tenant_task
+from otc.tenancy.context import tenant_context
+from otc.tenancy.models import Tenant
+
+_SYSTEM = Actor.system("dunning")
+_RETRY_SECONDS = (60, 120, 240, 480, 960)
+
+
+@tenant_task(
+    name="collections_app.dunning.tasks.run_dunning",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_dunning(tenant: Tenant, day: str, trigger: str = RunTrigger.SCHEDULE) -> int:
+    from collections_app.dunning.services.runs import (
+        dunning_run_pending_letter_ids,
+        dunning_run_start,
+    )
+
+    run = dunning_run_start(
+        tenant=tenant, actor=_SYSTEM, run_date=date.fromisoformat(day), trigger=trigger
+    )
+    letter_ids = dunning_run_pending_letter_ids(tenant=tenant, run=run)
+    for letter_id in letter_ids:
+        deliver_letter.delay(tenant.pk, letter_id)
+    return len(letter_ids)
+
+
+@tenant_task(name="collections_app.dunning.tasks.deliver_letter", queue="email", acks_late=True)
+def deliver_letter(tenant: Tenant, letter_id: int, attempt: int = 0) -> str:
+    from collections_app.dunning.services.letters import Outcome, dunning_letter_deliver
+
+    outcome = dunning_letter_deliver(tenant=tenant, letter_id=letter_id)
+    if outcome is Outcome.RETRY:
+        countdown = _RETRY_SECONDS[min(attempt, len(_RETRY_SECONDS) - 1)]
+        deliver_letter.apply_async((tenant.pk, letter_id, attempt + 1), countdown=countdown)
+    return str(outcome)
+
+
+def local_run_day(tenant: Tenant, now: datetime, hour: int) -> date | None:
+    """The tenant's local date when its dunning hour has come, else None."""
+    local = now.astimezone(ZoneInfo(tenant.timezone or "UTC"))
+    return local.date() if local.hour >= hour else None
+
+
+@shared_task(name="collections_app.dunning.tasks.dunning_tick")
+def dunning_tick() -> int:
+    now = timezone.now()
+    started = 0
+    for tenant in Tenant.objects.filter(is_active=True).order_by("pk"):
+        with tenant_context(tenant):
+            config = DunningSettings.objects.for_tenant(tenant).first()
+            if config is not None and not config.is_enabled:
+                continue
+            hour = config.local_hour if config and config.local_hour is not None else None
+            day = local_run_day(tenant, now, settings.DUNNING_LOCAL_HOUR if hour is None else hour)
+            if day is None:
+                continue
+            done = (
+                DunningRun.objects.for_tenant(tenant)
+                .filter(run_date=day, status__in=[RunStatus.SELECTED, RunStatus.COMPLETED])
+                .exists()
+            )
+        if not done:
+            run_dunning.delay(tenant.pk, day.isoformat())
+            started += 1
+    return started
