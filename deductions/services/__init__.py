@@ -11,6 +11,12 @@ Signatures other apps call:
   invoice_line_id=None, reason_id=None, ...) -> Deduction``.
 """
 
+from deductions.services.attachments import (
+    MAX_ATTACHMENT_BYTES,
+    check_upload,
+    deduction_attachment_add,
+    deduction_attachment_get,
+)
 from deductions.services.reasons import (
     DEFAULT_REASONS,
     UNIDENTIFIED,
@@ -48,12 +54,16 @@ from deductions.services.workflow import (
 __all__ = [
     "DEFAULT_REASONS",
     "MANUAL_TARGETS",
+    "MAX_ATTACHMENT_BYTES",
     "TRANSITIONS",
     "UNIDENTIFIED",
     "ResolutionPart",
     "auto_write_off_if_covered",
     "can_transition",
+    "check_upload",
     "deduction_assign",
+    "deduction_attachment_add",
+    "deduction_attachment_get",
     "deduction_cancel",
     "deduction_open_for_short_payment",
     "deduction_policy_get",
