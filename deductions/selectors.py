@@ -82,18 +82,12 @@ def deduction_queue(*, tenant: Tenant, filters: QueueFilters, today: date) -> Qu
     )
 
 
-def deduction_get(*, tenant: Tenant, deduction_id: int) -> Deduction | None:
+def deduction_get(*, tenant: Tenant, deduction_id: int, today: date) -> Deduction | None:
+    """One deduction of this tenant (None for another tenant's id), with the
+    queue's annotations and what it links to."""
     return (
-        Deduction.objects.for_tenant(tenant)
-        .select_related(
-            "customer",
-            "reason",
-            "owner",
-            "open_item",
-            "invoice_item",
-            "payment_item",
-            "invoice_line",
-        )
+        deduction_queue(tenant=tenant, filters=QueueFilters(status="all"), today=today)
+        .select_related("invoice_item", "payment_item", "invoice_line")
         .filter(pk=deduction_id)
         .first()
     )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("credit.api.urls")),
     path("api/v1/", include("invoicing.api.urls")),
     path("api/v1/", include("collections_app.api.urls")),
+    path("api/v1/", include("deductions.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
