@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("credit.api.urls")),
     path("api/v1/", include("invoicing.api.urls")),
     path("api/v1/", include("collections_app.api.urls")),
+    path("api/v1/", include("deductions.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("invoices/", include("invoicing.urls")),
     path("ledger/", include("otc.ledger.urls")),
     path("cash/", include("collections_app.urls")),
+    path("deductions/", include("deductions.urls")),
     path("fx/", include("otc.fx.urls")),
     path("audit/", include("otc.audit.urls")),
     path("settings/api-keys/", include("otc.api.web_urls")),

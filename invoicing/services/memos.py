@@ -171,6 +171,7 @@ def _memo_create(
     customer: Customer | None,
     issue: bool,
     fields: dict[str, object],
+    apply_to_related: bool = True,
 ) -> Invoice:
     customer = _memo_parties(tenant=tenant, related_invoice=related_invoice, customer=customer)
     related = None
@@ -190,7 +191,14 @@ def _memo_create(
     )
     if not issue:
         return memo
-    return issue_locked(tenant=tenant, actor=actor, invoice=memo, related=related, issue_date=None)
+    return issue_locked(
+        tenant=tenant,
+        actor=actor,
+        invoice=memo,
+        related=related,
+        issue_date=None,
+        apply_to_related=apply_to_related,
+    )
 
 
 @transaction.atomic
@@ -210,11 +218,15 @@ def credit_memo_create(
     buyer_reference: str = "",
     po_number: str = "",
     origin: InvoiceOrigin = InvoiceOrigin.MANUAL,
+    apply_to_related: bool = True,
 ) -> Invoice:
     """A credit memo for `related_invoice` (or on account for `customer`),
     issued at once unless `issue=False`. Issuing applies it to the invoice up
     to its open amount; the rest stays on the account. The credit memos of
-    one invoice never add up to more than its gross amount."""
+    one invoice never add up to more than its gross amount.
+    `apply_to_related=False` leaves it unapplied, for a caller that applies
+    it elsewhere (deductions apply it to the deduction item taken from the
+    invoice)."""
     return _memo_create(
         tenant=tenant,
         actor=actor,
@@ -233,6 +245,7 @@ def credit_memo_create(
             "po_number": po_number,
             "origin": origin,
         },
+        apply_to_related=apply_to_related,
     )
 
 

@@ -772,3 +772,131 @@ def ledger_transfer_to_deduction_reverse(
             kind=ApplicationKind.DEDUCTION,
         )
         return locked[settlement.debit_item_id]
+
+
+REBILL_SOURCE = "ledger.deduction_rebill"
+
+
+def ledger_transfer_from_deduction(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    deduction_item_id: int,
+    amount: Decimal,
+    effective_date: date,
+    due_date: date,
+    number: str,
+    reason: str,
+    source_type: str = "",
+    source_id: str = "",
+) -> OpenItem:
+    """Re-bill `amount` of a DEDUCTION item found invalid: a new DEBIT_MEMO
+    item the customer owes (with its own due date, so dunning asks for it)
+    takes the amount over and the deduction item is settled by that much.
+
+    The mirror of ``ledger_transfer_to_deduction``: the counter item (kind
+    REVERSAL) settles the deduction and both new items post against cash
+    clearing, so the clearing lines cancel, nothing reaches the P&L and the
+    customer's balance is unchanged to the cent, in base currency too (both
+    items carry the deduction's rate and exactly the base amount it is
+    relieved by)."""
+    with transaction.atomic():
+        deduction = _locked_items(tenant, deduction_item_id)[deduction_item_id]
+        if deduction.kind != ItemKind.DEDUCTION:
+            raise LedgerError("Only a deduction item can be re-billed.")
+        amount = quantize_money(amount, deduction.currency)
+        if amount <= 0:
+            raise LedgerError("The re-billed amount must be greater than zero.")
+        if amount > deduction.open_amount:
+            raise ConflictError(
+                f"{deduction.number} has {_money(deduction.open_amount, deduction.currency)} "
+                f"open; {_money(amount, deduction.currency)} cannot be re-billed."
+            )
+        base = _relieve(deduction, amount, tenant.base_currency)
+        items = OpenItem.objects.for_tenant(tenant)
+        common = {
+            "tenant": tenant,
+            "customer": deduction.customer,
+            "currency": deduction.currency,
+            "fx_rate": deduction.fx_rate,
+            "document_date": effective_date,
+        }
+        rebill = items.create(
+            kind=ItemKind.DEBIT_MEMO,
+            number=number[:64],
+            amount=amount,
+            base_amount=base,
+            open_amount=amount,
+            open_base_amount=base,
+            due_date=due_date,
+            source_type=source_type,
+            source_id=source_id,
+            **common,
+        )
+        counter = items.create(
+            kind=ItemKind.REVERSAL,
+            number=f"RB-{deduction.number}"[:64],
+            amount=-amount,
+            base_amount=-base,
+            open_amount=-amount,
+            open_base_amount=-base,
+            due_date=None,
+            source_type=REBILL_SOURCE,
+            source_id=str(rebill.pk),
+            **common,
+        )
+        _post(
+            tenant=tenant,
+            actor=actor,
+            customer=deduction.customer,
+            effective_date=effective_date,
+            memo=f"Re-bill {rebill.number} of {deduction.number}: {reason}",
+            lines=[
+                _Line(Account.RECEIVABLE, rebill, deduction.currency, amount, base),
+                _Line(Account.CASH_CLEARING, None, deduction.currency, -amount, -base),
+                _Line(Account.RECEIVABLE, counter, deduction.currency, -amount, -base),
+                _Line(Account.CASH_CLEARING, None, deduction.currency, amount, base),
+            ],
+        )
+        settle = _post(
+            tenant=tenant,
+            actor=actor,
+            customer=deduction.customer,
+            effective_date=effective_date,
+            memo=f"{ApplicationKind.DEDUCTION.label}: {counter.number} to {deduction.number}",
+            lines=[
+                _Line(Account.RECEIVABLE, counter, deduction.currency, amount, base),
+                _Line(Account.RECEIVABLE, deduction, deduction.currency, -amount, -base),
+            ],
+        )
+        application = Application.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            kind=ApplicationKind.DEDUCTION,
+            debit_item=deduction,
+            credit_item=counter,
+            amount=amount,
+            credit_amount=amount,
+            debit_base_amount=base,
+            credit_base_amount=base,
+            fx_gain_base=Decimal(0),
+            effective_date=effective_date,
+            posting=settle,
+            created_by=actor.user,
+        )
+        _set_open(deduction, delta=-amount, base_delta=-base, on=effective_date)
+        _set_open(counter, delta=amount, base_delta=base, on=effective_date)
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="ledger.deduction_rebilled",
+            instance=application,
+            changes={
+                **_open_changes(deduction, counter, amount, amount),
+                "rebill": {
+                    "before": None,
+                    "after": f"{rebill.number} {_money(amount, deduction.currency)}",
+                },
+                "reason": {"before": None, "after": reason},
+            },
+        )
+    return rebill

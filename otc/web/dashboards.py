@@ -116,23 +116,7 @@ DASHBOARDS: dict[Role, Dashboard] = {
         show_team=False,
         show_activity=False,
         show_api_keys=False,
-        upcoming=(
-            UpcomingPanel(
-                "Open deductions by reason",
-                "Short payments grouped by reason code, with their total value.",
-                "the deductions module",
-            ),
-            UpcomingPanel(
-                "Deductions ageing",
-                "How long open deductions have waited, in 30-day buckets.",
-                "the deductions module",
-            ),
-            UpcomingPanel(
-                "Disputes awaiting the customer",
-                "Disputes where you asked for proof and have not heard back.",
-                "the deductions module",
-            ),
-        ),
+        upcoming=(),
     ),
     Role.EXECUTIVE: Dashboard(
         role=Role.EXECUTIVE,

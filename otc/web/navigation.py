@@ -69,6 +69,14 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
         ),
     ),
     (
+        "Deductions",
+        (
+            _LinkSpec("Deductions queue", "deductions:queue", Perm.DEDUCTIONS_VIEW),
+            _LinkSpec("Raise a dispute", "deductions:dispute", Perm.DEDUCTIONS_RESOLVE),
+            _LinkSpec("Reason codes", "deductions:reason_codes", Perm.DEDUCTIONS_VIEW),
+        ),
+    ),
+    (
         "Finance",
         (
             _LinkSpec("Exchange rates", "fx:rates", Perm.REPORTS_VIEW),
