@@ -45,6 +45,8 @@ def match_payments(tenant: Tenant, payment_ids: list[int]) -> dict[str, int]:
 # Dunning's tasks live with dunning; importing them here lets Celery's
 # autodiscovery (which looks at <app>.tasks) register them.
 from collections_app.dunning.tasks import (  # noqa: E402, F401
+    check_promises,
+    check_promises_all_tenants,
     deliver_letter,
     dunning_tick,
     run_dunning,

@@ -8,6 +8,9 @@
   ``deliver_letter`` per pending letter on the "email" queue.
 - ``deliver_letter(tenant_id, letter_id)``: compare-and-set on the letter,
   so a duplicate or redelivered task never sends twice.
+- ``check_promises_all_tenants`` (beat, hourly): keeps promises whose money
+  was applied and breaks those whose date passed, in each tenant's local
+  day; running it again changes nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from collections_app.dunning.models import DunningRun, DunningSettings, RunStatus, RunTrigger
+from collections_app.dunning.services.priorities import collection_priorities_compute
+from collections_app.dunning.services.promises import promises_check
 from otc.audit.services import Actor
 from otc.tasks import tenant_task
 from otc.tenancy.context import tenant_context
@@ -49,6 +54,8 @@ def run_dunning(tenant: Tenant, day: str, trigger: str = RunTrigger.SCHEDULE) ->
     letter_ids = dunning_run_pending_letter_ids(tenant=tenant, run=run)
     for letter_id in letter_ids:
         deliver_letter.delay(tenant.pk, letter_id)
+    # The worklist of the day sees the levels just reached.
+    collection_priorities_compute(tenant=tenant, day=run.run_date)
     return len(letter_ids)
 
 
@@ -91,3 +98,21 @@ def dunning_tick() -> int:
             run_dunning.delay(tenant.pk, day.isoformat())
             started += 1
     return started
+
+
+def tenant_local_day(tenant: Tenant, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(tenant.timezone or "UTC")).date()
+
+
+@tenant_task(name="collections_app.dunning.tasks.check_promises")
+def check_promises(tenant: Tenant) -> dict[str, int]:
+    result = promises_check(tenant=tenant, day=tenant_local_day(tenant, timezone.now()))
+    return {"kept": result.kept, "broken": result.broken}
+
+
+@shared_task(name="collections_app.dunning.tasks.check_promises_all_tenants")
+def check_promises_all_tenants() -> int:
+    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
+    for tenant_id in tenant_ids:
+        check_promises.delay(tenant_id)
+    return len(tenant_ids)

@@ -166,6 +166,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collections_app.dunning.tasks.dunning_tick",
         "schedule": crontab(minute="*/15"),
     },
+    # Promises to pay: kept when the money is applied, broken once the date passed.
+    "collections-check-promises": {
+        "task": "collections_app.dunning.tasks.check_promises_all_tenants",
+        "schedule": crontab(minute=5),
+    },
 }
 
 # --- exchange rates -----------------------------------------------------------

@@ -59,6 +59,7 @@ from otc.audit.services import Actor
 from otc.customers.models import ContactRole, Customer
 from otc.customers.selectors import customer_contacts_for_role
 from otc.fx.money import quantize_money
+from otc.fx.selectors.rates import fx_rate
 from otc.ledger.models import ItemKind
 from otc.ledger.selectors import customer_aging
 from otc.ledger.services import ledger_item_post
@@ -290,8 +291,6 @@ def _post_charges(tenant: Tenant, letter: DunningLetter) -> None:
     if level.fee_amount > 0:
         rate = Decimal(1)
         if str(level.fee_currency) != str(tenant.base_currency):
-            from otc.fx.selectors.rates import fx_rate
-
             rate = fx_rate(
                 tenant=tenant,
                 from_currency=str(level.fee_currency),
@@ -299,7 +298,12 @@ def _post_charges(tenant: Tenant, letter: DunningLetter) -> None:
                 on=letter.run.run_date,
             ).rate
         _post_charge(
-            tenant, letter, ChargeKind.FEE, str(level.fee_currency), level.fee_amount, rate
+            tenant,
+            letter,
+            kind=ChargeKind.FEE,
+            currency=str(level.fee_currency),
+            amount=level.fee_amount,
+            rate=rate,
         )
     interest: dict[str, Decimal] = defaultdict(Decimal)
     rates: dict[str, Decimal] = {}
