@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("credit.api.urls")),
     path("api/v1/", include("invoicing.api.urls")),
     path("api/v1/", include("collections_app.api.urls")),
+    path("api/v1/", include("reporting.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("cash/", include("collections_app.urls")),
     path("fx/", include("otc.fx.urls")),
     path("audit/", include("otc.audit.urls")),
+    path("reports/", include("reporting.urls")),
     path("settings/api-keys/", include("otc.api.web_urls")),
     path("", include("otc.web.urls")),
 ]
