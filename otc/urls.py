@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("invoicing.api.urls")),
     path("api/v1/", include("collections_app.api.urls")),
     path("api/v1/", include("deductions.api.urls")),
+    path("api/v1/", include("reporting.api.urls")),
     # HTML for people.
     path("accounts/", include("otc.accounts.urls")),
     path("customers/", include("otc.customers.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("deductions/", include("deductions.urls")),
     path("fx/", include("otc.fx.urls")),
     path("audit/", include("otc.audit.urls")),
+    path("reports/", include("reporting.urls")),
     path("settings/api-keys/", include("otc.api.web_urls")),
     path("", include("otc.web.urls")),
 ]

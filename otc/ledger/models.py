@@ -239,3 +239,65 @@ class PostingLine(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.account} {self.base_amount}"
+
+
+# --- summaries the database keeps for reporting ----------------------------------------
+
+
+class BalanceSide(models.TextChoices):
+    DEBIT = "debit", "Receivable (invoices, debit memos)"
+    DEDUCTION = "deduction", "Deduction"
+    CREDIT = "credit", "Unapplied credit (payments, credit memos)"
+
+
+class CustomerBalance(TenantOwnedModel):
+    """What each customer has open, per currency and side: a few rows per
+    customer, kept by statement-level triggers on ledger_openitem (migration
+    0003), so reports rank a million items' customers without reading them.
+    Never written by the application."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.DO_NOTHING, related_name="+"
+    )
+    currency = CurrencyField()
+    side = models.CharField(max_length=10, choices=BalanceSide.choices)
+    open_amount = amount_field()
+    open_base_amount = amount_field()
+    item_count = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "customer", "currency", "side"], name="ledger_custbal_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.side} {self.open_amount} {self.currency}"
+
+
+class AgingBalance(TenantOwnedModel):
+    """Open amounts per customer, currency, side and aging date (the due
+    date, or the document date for items without one), kept like
+    CustomerBalance: one customer's aging today is a handful of index rows."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.DO_NOTHING, related_name="+"
+    )
+    currency = CurrencyField()
+    side = models.CharField(max_length=10, choices=BalanceSide.choices)
+    aging_date = models.DateField()
+    open_amount = amount_field()
+    open_base_amount = amount_field()
+    item_count = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "customer", "currency", "side", "aging_date"],
+                name="ledger_agingbal_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.aging_date} {self.open_amount} {self.currency}"

@@ -149,6 +149,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.INVOICES_EDIT,
             Perm.CASH_VIEW,
             Perm.CASH_APPLY,
+            # ERPs pull aging, KPIs and the cash forecast (read-only).
+            Perm.REPORTS_VIEW,
         }
     ),
 }

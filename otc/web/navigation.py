@@ -77,6 +77,15 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
         ),
     ),
     (
+        "Reports",
+        (
+            _LinkSpec("Aging", "reporting:aging", Perm.REPORTS_VIEW),
+            _LinkSpec("KPIs", "reporting:kpis", Perm.REPORTS_VIEW),
+            _LinkSpec("Cash forecast", "reporting:cash_forecast", Perm.REPORTS_VIEW),
+            _LinkSpec("Aging buckets", "reporting:settings", Perm.TENANT_SETTINGS),
+        ),
+    ),
+    (
         "Finance",
         (
             _LinkSpec("Exchange rates", "fx:rates", Perm.REPORTS_VIEW),

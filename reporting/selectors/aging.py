@@ -84,17 +84,32 @@ _ORDER: dict[AgingSort, str] = {
     AgingSort.LABEL: "label, key",
 }
 
+# Today by due date: the summary the ledger's triggers keep (migration
+# ledger 0003), a row per customer, currency, side and due date.
+_ITEMS_TODAY_SUMMARY = """
+    SELECT customer_id, side, currency, aging_date, open_amount,
+           open_base_amount AS open_base, item_count
+    FROM ledger_agingbalance
+    WHERE tenant_id = %(tenant)s {item_filter}
+"""
+
 _ITEMS_TODAY = """
-    SELECT customer_id, kind, currency, amount, {aging_date} AS aging_date,
-           open_amount, open_base_amount AS open_base
+    SELECT customer_id,
+           CASE WHEN kind = 'deduction' THEN 'deduction' WHEN amount < 0 THEN 'credit'
+                ELSE 'debit' END AS side,
+           currency, {aging_date} AS aging_date,
+           open_amount, open_base_amount AS open_base, 1 AS item_count
     FROM ledger_openitem
     WHERE tenant_id = %(tenant)s AND status = 'open' {item_filter}
 """
 
 _ITEMS_AS_OF = """
-    SELECT i.customer_id, i.kind, i.currency, i.amount, {aging_date_i} AS aging_date,
+    SELECT i.customer_id,
+           CASE WHEN i.kind = 'deduction' THEN 'deduction' WHEN i.amount < 0 THEN 'credit'
+                ELSE 'debit' END AS side,
+           i.currency, {aging_date_i} AS aging_date,
            i.amount - COALESCE(a.amount, 0) AS open_amount,
-           i.base_amount - COALESCE(a.base, 0) AS open_base
+           i.base_amount - COALESCE(a.base, 0) AS open_base, 1 AS item_count
     FROM ledger_openitem AS i
     LEFT JOIN (
         SELECT item_id, SUM(amount) AS amount, SUM(base) AS base
@@ -109,16 +124,17 @@ _ITEMS_AS_OF = """
         ) AS sides
         GROUP BY item_id
     ) AS a ON a.item_id = i.id
-    WHERE i.tenant_id = %(tenant)s AND i.document_date <= %(as_of)s {item_known} {item_filter_i}
+    WHERE i.tenant_id = %(tenant)s AND i.document_date <= %(as_of)s {item_known}
+          {item_filter_i}
 """
 
 _AGING_SQL = """
 WITH items AS ({items}),
 per_customer AS (
     SELECT customer_id, {currency_column} AS currency, {bucket_sums},
-           COALESCE(SUM({amount}) FILTER (WHERE kind = 'deduction'), 0) AS deductions,
-           COALESCE(SUM({amount}) FILTER (WHERE amount < 0), 0) AS unapplied,
-           COUNT(*) AS item_count
+           COALESCE(SUM({amount}) FILTER (WHERE side = 'deduction'), 0) AS deductions,
+           COALESCE(SUM({amount}) FILTER (WHERE side = 'credit'), 0) AS unapplied,
+           SUM(item_count) AS item_count
     FROM items
     WHERE open_amount <> 0
     GROUP BY customer_id, {currency_column}
@@ -205,7 +221,7 @@ def _bucket_sums(buckets: list[AgingBucket], amount: str) -> str:
     an aging date on or before as_of - low."""
     sums = []
     for index, bucket in enumerate(buckets):
-        condition = "amount > 0 AND kind <> 'deduction'"
+        condition = "side = 'debit'"
         if bucket.low is not None:
             condition += f" AND aging_date <= %(as_of)s::date - {int(bucket.low)}"
         if bucket.high is not None:
@@ -223,6 +239,38 @@ def validate_as_of(*, tenant: Tenant, as_of: date) -> None:
         )
 
 
+def _items_sql(*, tenant: Tenant, query: AgingQuery, params: dict[str, Any]) -> str:
+    """The open items (or summary rows) the report aggregates, with the
+    filters that can be pushed into the scan; their values go to `params`."""
+    date_column = "document_date" if query.age_by == AgeBy.DOCUMENT_DATE else None
+    aging_date = date_column or "COALESCE(due_date, document_date)"
+    aging_date_i = f"i.{date_column}" if date_column else "COALESCE(i.due_date, i.document_date)"
+    item_filter = ""
+    if query.book.currency:
+        item_filter += " AND currency = %(f_currency)s"
+        params["f_currency"] = query.book.currency
+    if "page_customers" in params:
+        item_filter += " AND customer_id = ANY(%(page_customers)s)"
+    if query.book.customer_id is not None:
+        # Pushed into the item scan so one customer's report reads its items only.
+        item_filter += " AND customer_id = %(f_item_customer)s"
+        params["f_item_customer"] = query.book.customer_id
+    if query.as_of >= tenant_today(tenant) and query.known_at is None:
+        template = _ITEMS_TODAY if date_column else _ITEMS_TODAY_SUMMARY
+        return template.format(aging_date=aging_date, item_filter=item_filter)
+    applied_known = item_known = ""
+    if query.known_at is not None:
+        applied_known = "AND recorded_at < %(known_at)s"
+        item_known = "AND i.recorded_at < %(known_at)s"
+        params["known_at"] = query.known_at
+    return _ITEMS_AS_OF.format(
+        aging_date_i=aging_date_i,
+        applied_known=applied_known,
+        item_known=item_known,
+        item_filter_i=item_filter.replace("AND ", "AND i."),
+    )
+
+
 def aging_report(
     *, tenant: Tenant, query: AgingQuery, page: int = 1, page_size: int = 50
 ) -> AgingReport:
@@ -238,31 +286,13 @@ def aging_report(
         "limit": page_size,
         "offset": (page - 1) * page_size,
     }
-    date_column = "document_date" if query.age_by == AgeBy.DOCUMENT_DATE else None
-    aging_date = date_column or "COALESCE(due_date, document_date)"
-    aging_date_i = f"i.{date_column}" if date_column else "COALESCE(i.due_date, i.document_date)"
-    item_filter = ""
-    if query.book.currency:
-        item_filter += " AND currency = %(f_currency)s"
-        params["f_currency"] = query.book.currency
-    if query.book.customer_id is not None:
-        # Pushed into the item scan so one customer's report reads its items only.
-        item_filter += " AND customer_id = %(f_item_customer)s"
-        params["f_item_customer"] = query.book.customer_id
-    if query.as_of >= tenant_today(tenant) and query.known_at is None:
-        items_sql = _ITEMS_TODAY.format(aging_date=aging_date, item_filter=item_filter)
-    else:
-        applied_known = item_known = ""
-        if query.known_at is not None:
-            applied_known = "AND recorded_at < %(known_at)s"
-            item_known = "AND i.recorded_at < %(known_at)s"
-            params["known_at"] = query.known_at
-        items_sql = _ITEMS_AS_OF.format(
-            aging_date_i=aging_date_i,
-            applied_known=applied_known,
-            item_known=item_known,
-            item_filter_i=item_filter.replace("AND ", "AND i."),
-        )
+    page_customers = _customer_page_today(tenant=tenant, query=query, page=page, size=page_size)
+    if page_customers is not None:
+        # Only the page's customers are aged; the ranking and the totals come
+        # from the summaries (see _customer_page_today).
+        params["page_customers"] = page_customers[0]
+        params["offset"] = 0
+    items_sql = _items_sql(tenant=tenant, query=query, params=params)
     by_document = query.amount_in == AmountIn.DOCUMENT
     amount = "open_amount" if by_document else "open_base"
     # In base currency every per-customer row carries the base currency, so
@@ -321,6 +351,9 @@ def aging_report(
             group_count += int(position)
     rows.sort(key=lambda pair: pair[0])
     totals.sort(key=lambda line: line.currency)
+    if page_customers is not None:
+        group_count = page_customers[1]
+        totals = [_book_totals_today(tenant=tenant, buckets=buckets, as_of=query.as_of)]
     return AgingReport(
         query=query,
         base_currency=str(tenant.base_currency),
@@ -330,6 +363,80 @@ def aging_report(
         group_count=group_count,
         page=page,
         page_size=page_size,
+    )
+
+
+def _customer_page_today(
+    *, tenant: Tenant, query: AgingQuery, page: int, size: int
+) -> tuple[list[int], int] | None:
+    """The whole book by customer today, largest (or smallest) balance
+    first, is the report people open most: its page of customers is ranked
+    from ledger_customerbalance (a few rows per customer) so only those
+    customers' aging rows are read. None when the query needs more."""
+    fast = (
+        query.as_of >= tenant_today(tenant)
+        and query.known_at is None
+        and query.group_by == GroupBy.CUSTOMER
+        and query.age_by == AgeBy.DUE_DATE
+        and query.amount_in == AmountIn.BASE
+        and query.sort in (AgingSort.TOTAL_DESC, AgingSort.TOTAL)
+        and query.book.is_empty
+    )
+    if not fast:
+        return None
+    direction = "DESC" if query.sort == AgingSort.TOTAL_DESC else "ASC"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT customer_id, COUNT(*) OVER () FROM (
+                SELECT customer_id, SUM(open_base_amount) AS total
+                FROM ledger_customerbalance WHERE tenant_id = %(tenant)s
+                GROUP BY customer_id
+            ) AS balances
+            ORDER BY total {direction}, customer_id::text
+            LIMIT %(limit)s OFFSET %(offset)s
+            """,  # noqa: S608  (direction is one of two words)
+            {"tenant": tenant.pk, "limit": size, "offset": (page - 1) * size},
+        )
+        fetched = cursor.fetchall()
+        if fetched:
+            return [row[0] for row in fetched], int(fetched[0][1])
+        cursor.execute(
+            "SELECT COUNT(DISTINCT customer_id) FROM ledger_customerbalance WHERE tenant_id = %s",
+            [tenant.pk],
+        )
+        (count,) = cursor.fetchone() or (0,)
+    return [], int(count)
+
+
+def _book_totals_today(*, tenant: Tenant, buckets: list[AgingBucket], as_of: date) -> AgingLine:
+    """The whole book's buckets today in one pass over ledger_agingbalance."""
+    count = len(buckets)
+    sql = f"""
+        SELECT {_bucket_sums(buckets, "open_base_amount")},
+               COALESCE(SUM(open_base_amount) FILTER (WHERE side = 'deduction'), 0),
+               COALESCE(SUM(open_base_amount) FILTER (WHERE side = 'credit'), 0),
+               COALESCE(SUM(item_count), 0), COUNT(DISTINCT customer_id)
+        FROM ledger_agingbalance WHERE tenant_id = %(tenant)s
+    """  # noqa: S608  (bucket sums are built from integers)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql, {"tenant": tenant.pk, "as_of": as_of})
+        record = cursor.fetchone()
+    if record is None:  # pragma: no cover  (an aggregate always answers one row)
+        raise RuntimeError("the totals query returned nothing")
+    amounts = [Decimal(value) for value in record[:count]]
+    deductions, unapplied, item_count, customer_count = record[count:]
+    return AgingLine(
+        key="",
+        label="",
+        currency=str(tenant.base_currency),
+        buckets=amounts,
+        deductions=Decimal(deductions),
+        unapplied=Decimal(unapplied),
+        total=sum(amounts, Decimal(deductions) + Decimal(unapplied)),
+        item_count=int(item_count),
+        customer_count=int(customer_count),
     )
 
 

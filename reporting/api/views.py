@@ -1,0 +1,221 @@
+"""REST endpoints of reporting for ERP systems and BI tools: aging (with
+the items behind any cell), KPIs and the cash forecast. Read-only."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from otc.api.errors import PROBLEM_CONTENT_TYPE
+from otc.api.pagination import CursorPagination
+from otc.api.serializers import ProblemSerializer
+from otc.api.views import TenantAPIView
+from otc.fx.money import quantize_money
+from otc.tenancy.roles import Perm
+from reporting.forms import AgingCellForm, AgingForm
+from reporting.selectors.aging import AgingLine, aging_cell_items, aging_report
+
+TAGS = ["Reports"]
+BAD_QUERY = {
+    (400, PROBLEM_CONTENT_TYPE): ProblemSerializer,
+    (422, PROBLEM_CONTENT_TYPE): ProblemSerializer,
+}
+
+
+def _valid(form: forms.Form) -> None:
+    if not form.is_valid():
+        raise ValidationError(
+            {field: [str(error) for error in errors] for field, errors in form.errors.items()}
+        )
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return str(quantize_money(amount, currency))
+
+
+def _parameters(form_class: type[forms.Form]) -> list[OpenApiParameter]:
+    kinds = {
+        forms.IntegerField: OpenApiTypes.INT,
+        forms.DateField: OpenApiTypes.DATE,
+    }
+    parameters = []
+    for name, field in form_class.base_fields.items():
+        kind = next((v for k, v in kinds.items() if isinstance(field, k)), OpenApiTypes.STR)
+        enum = None
+        if isinstance(field, forms.ChoiceField):
+            enum = [value for value, _ in list(field.choices) if value]  # type: ignore[arg-type]
+        parameters.append(
+            OpenApiParameter(
+                name,
+                kind,
+                required=field.required,
+                enum=enum,
+                description=str(field.help_text or field.label or ""),
+            )
+        )
+    return parameters
+
+
+def line_body(line: AgingLine) -> dict[str, Any]:
+    currency = line.currency
+    return {
+        "key": line.key,
+        "label": line.label,
+        "currency": currency,
+        "buckets": [_money(amount, currency) for amount in line.buckets],
+        "deductions": _money(line.deductions, currency),
+        "unapplied": _money(line.unapplied, currency),
+        "total": _money(line.total, currency),
+        "item_count": line.item_count,
+        "customer_count": line.customer_count,
+    }
+
+
+class AgingLineSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="Use as `key` of the items drill-down.")
+    label = serializers.CharField()  # type: ignore[assignment]
+    currency = serializers.CharField()
+    buckets = serializers.ListField(child=serializers.CharField(), help_text="One per bucket.")
+    deductions = serializers.CharField()
+    unapplied = serializers.CharField(help_text="Open payments and credit memos (negative).")
+    total = serializers.CharField()
+    item_count = serializers.IntegerField()
+    customer_count = serializers.IntegerField()
+
+
+class BucketSerializer(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]
+    days_from = serializers.IntegerField(allow_null=True)
+    days_to = serializers.IntegerField(allow_null=True)
+
+
+class AgingReportSerializer(serializers.Serializer):
+    as_of = serializers.DateField()
+    base_currency = serializers.CharField()
+    group_by = serializers.CharField()
+    age_by = serializers.CharField()
+    amount_in = serializers.CharField()
+    buckets = BucketSerializer(many=True)
+    rows = AgingLineSerializer(many=True)
+    totals = AgingLineSerializer(many=True, help_text="One per currency.")
+    count = serializers.IntegerField(help_text="Rows in the whole report.")
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    page_count = serializers.IntegerField()
+
+
+class AgingReportApi(TenantAPIView):
+    read_permission = Perm.REPORTS_VIEW
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="reports_aging",
+        parameters=_parameters(AgingForm),
+        responses={200: AgingReportSerializer, **BAD_QUERY},
+        description="AR aging of the whole book (or the filtered part) as of today or any "
+        "past date, grouped by customer, customer group, collector, risk class, country or "
+        "currency; in the base currency or per document currency; by due or document date. "
+        "Deductions and unapplied cash have their own columns. Paged by `page`.",
+    )
+    def get(self, request: Request) -> Response:
+        form = AgingForm(request.query_params, tenant=self.tenant)
+        _valid(form)
+        query = form.aging_query()
+        report = aging_report(
+            tenant=self.tenant,
+            query=query,
+            page=form.cleaned_data.get("page") or 1,
+            page_size=form.cleaned_data.get("page_size") or 50,
+        )
+        body = {
+            "as_of": query.as_of,
+            "base_currency": report.base_currency,
+            "group_by": query.group_by.value,
+            "age_by": query.age_by.value,
+            "amount_in": query.amount_in.value,
+            "buckets": [
+                {"label": b.label, "days_from": b.low, "days_to": b.high} for b in report.buckets
+            ],
+            "rows": [line_body(line) for line in report.rows],
+            "totals": [line_body(line) for line in report.totals],
+            "count": report.group_count,
+            "page": report.page,
+            "page_size": report.page_size,
+            "page_count": report.page_count,
+        }
+        return Response(AgingReportSerializer(body).data)
+
+
+class AgingItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    customer_id = serializers.IntegerField()
+    customer_number = serializers.CharField(source="customer.number")
+    kind = serializers.CharField()
+    number = serializers.CharField()
+    document_date = serializers.DateField()
+    due_date = serializers.DateField(allow_null=True)
+    aging_date = serializers.DateField()
+    currency = serializers.CharField()
+    amount = serializers.SerializerMethodField()
+    open_amount = serializers.SerializerMethodField(help_text="Open at the end of as_of.")
+    open_base_amount = serializers.SerializerMethodField()
+
+    def get_amount(self, item: Any) -> str:
+        return _money(item.amount, item.currency)
+
+    def get_open_amount(self, item: Any) -> str:
+        return _money(item.open_as_of, item.currency)
+
+    def get_open_base_amount(self, item: Any) -> str:
+        return _money(item.open_base_as_of, self.context["base_currency"])
+
+
+class AgingItemPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AgingItemSerializer(many=True)
+
+
+class AgingItemPagination(CursorPagination):
+    ordering = "id"
+
+
+class AgingItemsApi(TenantAPIView):
+    read_permission = Perm.REPORTS_VIEW
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="reports_aging_items",
+        parameters=[
+            *_parameters(AgingCellForm),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next`."),
+        ],
+        responses={200: AgingItemPageSerializer, **BAD_QUERY},
+        description="The items behind one cell of the aging: the same filters, the row's "
+        "`key`, and `column`: a bucket label (`Current`, `1-30`, ...), `deductions`, "
+        "`unapplied` or `total`.",
+    )
+    def get(self, request: Request) -> Response:
+        form = AgingCellForm(request.query_params, tenant=self.tenant)
+        _valid(form)
+        items = aging_cell_items(
+            tenant=self.tenant,
+            query=form.aging_query(),
+            key=form.cleaned_data.get("key") or "",
+            column=form.cleaned_data["column"],
+            currency=form.cleaned_data.get("row_currency") or "",
+        )
+        paginator = AgingItemPagination()
+        page = paginator.paginate_queryset(items, request, view=self)
+        body = AgingItemSerializer(
+            page, many=True, context={"base_currency": str(self.tenant.base_currency)}
+        ).data
+        return paginator.get_paginated_response(body)

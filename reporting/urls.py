@@ -1,0 +1,10 @@
+from django.urls import path
+
+from reporting import views
+
+app_name = "reporting"
+urlpatterns = [
+    path("aging/", views.aging, name="aging"),
+    path("aging/items/", views.aging_items, name="aging_items"),
+    path("settings/", views.bucket_settings, name="settings"),
+]

@@ -1,0 +1,184 @@
+"""HTML pages of reporting: the aging (with drill-down to the items of any
+cell) and the tenant's aging buckets. KPIs, the cash forecast and the
+executive charts live in their own modules."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from otc.audit.services import Actor
+from otc.errors import ValidationFailed
+from otc.tenancy.models import Tenant
+from otc.tenancy.roles import Perm
+from otc.web.listing import list_page
+from otc.web.permissions import require_perm
+from reporting.forms import AgingCellForm, AgingForm, BucketSettingsForm
+from reporting.selectors.aging import AmountIn, Column, aging_cell_items, aging_report
+from reporting.selectors.common import buckets_for, tenant_bucket_days, tenant_today
+from reporting.services import reporting_buckets_set
+
+ITEM_SORTABLE = {
+    "date": ("Aging date", "aging_date"),
+    "number": ("Document", "number"),
+    "customer": ("Customer", "customer__number"),
+}
+
+
+def _tenant(request: HttpRequest) -> Tenant:
+    tenant: Tenant = request.tenant  # type: ignore[attr-defined]
+    return tenant
+
+
+def _query_string(request: HttpRequest, **overrides: Any) -> str:
+    params = {key: value for key, value in request.GET.items() if key not in {"page", "sort"}}
+    params.update({key: value for key, value in overrides.items() if value is not None})
+    return urlencode(params)
+
+
+@require_GET
+@require_perm(Perm.REPORTS_VIEW)
+def aging(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    form = AgingForm(request.GET or None, tenant=tenant)
+    report = None
+    error = ""
+    if not form.is_bound or form.is_valid():
+        if not form.is_bound:
+            form = AgingForm({}, tenant=tenant)
+            form.is_valid()
+        try:
+            report = aging_report(
+                tenant=tenant,
+                query=form.aging_query(),
+                page=form.cleaned_data.get("page") or 1,
+                page_size=form.cleaned_data.get("page_size") or 50,
+            )
+        except ValidationFailed as failure:
+            error = failure.detail
+    rows = []
+    if report is not None:
+        columns = [bucket.label for bucket in report.buckets]
+        base_query = _query_string(request)
+        for line in report.rows:
+            cells = [
+                {
+                    "amount": amount,
+                    "url": _cell_url(base_query, line.key, label, line.currency, report)
+                    if amount
+                    else "",
+                }
+                for label, amount in zip(columns, line.buckets, strict=True)
+            ]
+            rows.append(
+                {
+                    "line": line,
+                    "cells": cells,
+                    "deductions_url": _cell_url(
+                        base_query, line.key, Column.DEDUCTIONS, line.currency, report
+                    ),
+                    "unapplied_url": _cell_url(
+                        base_query, line.key, Column.UNAPPLIED, line.currency, report
+                    ),
+                    "total_url": _cell_url(
+                        base_query, line.key, Column.TOTAL, line.currency, report
+                    ),
+                }
+            )
+    page_query = _query_string(request)
+    return render(
+        request,
+        "reporting/aging.html",
+        {
+            "form": form,
+            "report": report,
+            "rows": rows,
+            "error": error,
+            "page_query": page_query,
+            "today": tenant_today(tenant),
+        },
+    )
+
+
+def _cell_url(base_query: str, key: str, column: str, currency: str, report: Any) -> str:
+    extra = {"key": key, "column": column}
+    if report.query.amount_in == AmountIn.DOCUMENT:
+        extra["row_currency"] = currency
+    joined = "&".join(part for part in (base_query, urlencode(extra)) if part)
+    return f"items/?{joined}"
+
+
+@require_GET
+@require_perm(Perm.REPORTS_VIEW)
+def aging_items(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    form = AgingCellForm(request.GET, tenant=tenant)
+    listing = None
+    error = ""
+    if form.is_valid():
+        try:
+            items = aging_cell_items(
+                tenant=tenant,
+                query=form.aging_query(),
+                key=form.cleaned_data.get("key") or "",
+                column=form.cleaned_data["column"],
+                currency=form.cleaned_data.get("row_currency") or "",
+            )
+            listing = list_page(request, items, sortable=ITEM_SORTABLE, default_sort="date")
+        except ValidationFailed as failure:
+            error = failure.detail
+    else:
+        error = "; ".join(
+            f"{_field_label(form, field)}: {' '.join(str(e) for e in errors)}"
+            for field, errors in form.errors.items()
+        )
+    back = _query_string(request)
+    for name in ("key", "column", "row_currency"):
+        back = "&".join(part for part in back.split("&") if not part.startswith(f"{name}="))
+    return render(
+        request,
+        "reporting/aging_items.html",
+        {
+            "form": form,
+            "listing": listing,
+            "error": error,
+            "back_query": back,
+            "as_of": form.cleaned_data.get("as_of") if form.is_valid() else None,
+            "column": request.GET.get("column", ""),
+        },
+    )
+
+
+def _field_label(form: AgingCellForm, name: str) -> str:
+    field = form.fields.get(name)
+    return str(field.label) if field is not None and field.label else name
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.TENANT_SETTINGS)
+def bucket_settings(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    current = tenant_bucket_days(tenant=tenant)
+    if request.method == "POST":
+        form = BucketSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                reporting_buckets_set(
+                    tenant=tenant,
+                    actor=Actor.from_request(request),
+                    bucket_days=form.cleaned_data["buckets"],
+                )
+            except ValidationFailed as failure:
+                form.add_error("buckets", failure.detail)
+            else:
+                messages.success(request, "Aging buckets saved.")
+                return redirect("reporting:settings")
+    else:
+        form = BucketSettingsForm(initial={"buckets": ", ".join(str(day) for day in current)})
+    labels = [bucket.label for bucket in buckets_for(current)]
+    return render(request, "reporting/settings.html", {"form": form, "labels": labels})
