@@ -23,7 +23,7 @@ def invoicing_figures(tenant: Tenant, viewer: Role) -> list[DashboardFigure]:
     drafts = selectors.invoice_list(tenant=tenant, status=InvoiceStatus.DRAFT).count()
     overdue = selectors.invoice_list(
         tenant=tenant, kind=InvoiceKind.INVOICE, overdue=True
-    ).aggregate(count=Count("pk"), open=Sum("open_item__open_base_amount"))
+    ).aggregate(count=Count("pk"), open=Sum("open_base_now"))
     failed = selectors.delivery_status_counts(tenant=tenant).get(DeliveryStatus.FAILED, 0)
     base = str(tenant.base_currency)
     list_url = reverse("invoicing:list")

@@ -38,19 +38,22 @@ from invoicing.documents.model import (
     Branding,
     Buyer,
     DocumentKind,
+    InstallmentDue,
     InvoiceDocument,
     Line,
     Seller,
     TaxCategory,
     TaxSubtotal,
 )
-from invoicing.models import Invoice, InvoiceKind, InvoiceLine
+from invoicing.installments import is_split, split_by_shares
+from invoicing.models import Invoice, InvoiceInstallment, InvoiceKind, InvoiceLine
 from invoicing.totals import tax_summary
 from otc.customers.models import AddressKind, ContactRole, Customer, CustomerAddress
 from otc.customers.selectors import (
     customer_addresses,
     customer_contacts_for_role,
     payment_terms_due_date,
+    payment_terms_schedule,
 )
 from otc.fx.money import quantize_money
 from otc.tenancy.models import Tenant
@@ -129,6 +132,7 @@ def invoice_document(*, tenant: Tenant, invoice: Invoice) -> InvoiceDocument:
         notes=(invoice.notes,) if invoice.notes else (),
         base_currency_total=_base_currency_total(invoice, language=language),
         language=language,
+        installments=_installments(tenant=tenant, invoice=invoice, issue_date=issue_date),
     )
 
 
@@ -309,6 +313,36 @@ def _due_date(invoice: Invoice, issue_date: date) -> date | None:
     if invoice.payment_terms is not None and invoice.kind != InvoiceKind.CREDIT_MEMO:
         return payment_terms_due_date(terms=invoice.payment_terms, document_date=issue_date)
     return issue_date
+
+
+def _installments(
+    *, tenant: Tenant, invoice: Invoice, issue_date: date
+) -> tuple[InstallmentDue, ...]:
+    """The payment schedule printed and sent in the e-invoice: the parts it
+    was issued in; for a draft under split terms, the parts it would be
+    issued in on `issue_date` (none when too small to split: issuing says so)."""
+    currency = str(invoice.currency)
+    if invoice.installment_count:
+        return tuple(
+            InstallmentDue(due_date=part.due_date, amount=quantize_money(part.amount, currency))
+            for part in InvoiceInstallment.objects.for_tenant(tenant)
+            .filter(invoice=invoice)
+            .order_by("sequence")
+        )
+    if not invoice.is_draft or not is_split(invoice) or invoice.payment_terms is None:
+        return ()
+    schedule = payment_terms_schedule(terms=invoice.payment_terms, document_date=issue_date)
+    amounts = split_by_shares(
+        amount=quantize_money(invoice.gross_amount, currency),
+        shares=[part.share_percent for part in schedule],
+        currency=currency,
+    )
+    if any(amount <= 0 for amount in amounts):
+        return ()
+    return tuple(
+        InstallmentDue(due_date=part.due_date, amount=amount)
+        for part, amount in zip(schedule, amounts, strict=True)
+    )
 
 
 def _discount_text(invoice: Invoice, *, language: str) -> str:

@@ -142,9 +142,14 @@ class Invoice(TenantOwnedModel):
     # The tenant's base currency at issue (set with the rate; empty on drafts).
     base_currency = models.CharField(max_length=3, blank=True, default="")
     base_gross_amount = amount_field(null=True, blank=True)
+    # The ledger item of the whole document; of its first installment when
+    # the terms split it (the others: ``installments``).
     open_item = models.OneToOneField(
         "ledger.OpenItem", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # How many InvoiceInstallment rows (and ledger items) the document was
+    # issued in; 0 when it is owed as one item.
+    installment_count = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -268,6 +273,38 @@ class InvoiceLine(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.description}"
+
+
+class InvoiceInstallment(TenantOwnedModel):
+    """One part of an invoice issued under split payment terms: its due date,
+    amount and base amount as issued, and the ledger open item that carries
+    what is still owed on it. Only split invoices have rows; the parts'
+    amounts (and base amounts) sum exactly to the invoice's."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="installments")
+    sequence = models.PositiveSmallIntegerField()
+    share_percent = models.DecimalField(max_digits=PERCENT_DIGITS, decimal_places=PERCENT_DECIMALS)
+    due_date = models.DateField()
+    amount = amount_field()
+    base_amount = amount_field()
+    open_item = models.OneToOneField(
+        "ledger.OpenItem", on_delete=models.PROTECT, related_name="invoice_installment"
+    )
+
+    class Meta:
+        ordering = ["invoice", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "invoice", "sequence"], name="invoiceinstallment_seq_uniq"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="invoiceinstallment_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "invoice"], name="invoiceinstallment_inv_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Installment {self.sequence} of invoice #{self.invoice_id}"
 
 
 class NumberSequence(TenantOwnedModel):

@@ -7,16 +7,34 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from invoicing.models import (
     Invoice,
     InvoiceDelivery,
     InvoiceDocumentFile,
+    InvoiceInstallment,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+)
+from invoicing.open_items import (
+    OPEN_STATUSES,
+    document_open_amounts,
+    invoice_open_items,
+    open_total,
+    overdue_condition,
+    with_open_amounts,
 )
 from invoicing.services.common import tenant_today
 from invoicing.totals import TaxGroup, tax_summary
@@ -26,8 +44,14 @@ from otc.ledger.models import ApplicationKind, OpenItem, amount_field
 from otc.ledger.selectors import item_applications
 from otc.tenancy.models import Tenant
 
-# Documents that may still be owed (or, for credit memos, still be used).
-OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+__all__ = [
+    "OPEN_STATUSES",
+    "document_open_amounts",
+    "invoice_open_items",
+    "open_total",
+    "overdue_condition",
+    "with_open_amounts",
+]
 
 
 def _as_id(value: int | str | None) -> int | None:
@@ -37,6 +61,45 @@ def _as_id(value: int | str | None) -> int | None:
         return None
     # Ids outside bigint would make Postgres raise instead of "not found".
     return number if 0 < number < 2**63 else None
+
+
+@dataclass(frozen=True)
+class InstallmentRow:
+    """One part of a split invoice as people and ERPs read it."""
+
+    sequence: int
+    share_percent: Decimal
+    due_date: date
+    amount: Decimal
+    base_amount: Decimal
+    open_amount: Decimal
+    is_overdue: bool
+
+
+def invoice_installment_rows(*, tenant: Tenant, invoice: Invoice) -> list[InstallmentRow]:
+    """The payment schedule of a split invoice with what is still open on each
+    part; [] for a document owed as one item."""
+    if not invoice.installment_count:
+        return []
+    today = tenant_today(tenant)
+    parts = (
+        InvoiceInstallment.objects.for_tenant(tenant)
+        .filter(invoice=invoice)
+        .select_related("open_item")
+        .order_by("sequence")
+    )
+    return [
+        InstallmentRow(
+            sequence=part.sequence,
+            share_percent=part.share_percent,
+            due_date=part.due_date,
+            amount=part.amount,
+            base_amount=part.base_amount,
+            open_amount=abs(part.open_item.open_amount),
+            is_overdue=part.open_item.open_amount != 0 and part.due_date < today,
+        )
+        for part in parts
+    ]
 
 
 def invoice_list(
@@ -57,7 +120,9 @@ def invoice_list(
     """Documents matching every filter given. `due_before` / `due_after` are
     inclusive; `overdue` means issued or partly paid and due before today (in
     the tenant's time zone). Unordered: callers sort (lists, cursors)."""
-    invoices = Invoice.objects.for_tenant(tenant).select_related("customer", "open_item")
+    invoices = with_open_amounts(
+        Invoice.objects.for_tenant(tenant).select_related("customer", "open_item")
+    )
     if kind:
         invoices = invoices.filter(kind=kind)
     if status:
@@ -71,7 +136,7 @@ def invoice_list(
     if due_after is not None:
         invoices = invoices.filter(due_date__gte=due_after)
     if overdue is not None:
-        late = Q(status__in=OPEN_STATUSES, due_date__lt=tenant_today(tenant))
+        late = overdue_condition(today=tenant_today(tenant))
         invoices = invoices.filter(late) if overdue else invoices.exclude(late)
     if updated_since is not None:
         invoices = invoices.filter(updated_at__gte=updated_since)
@@ -99,7 +164,7 @@ def invoice_list(
 def invoice_get(*, tenant: Tenant, invoice_id: int | str) -> Invoice:
     pk = _as_id(invoice_id)
     invoice = (
-        Invoice.objects.for_tenant(tenant)
+        with_open_amounts(Invoice.objects.for_tenant(tenant))
         .select_related(
             "customer", "payment_terms", "open_item", "related_invoice", "cancellation_memo"
         )
@@ -156,13 +221,13 @@ def invoice_totals_by_currency(*, invoices: QuerySet[Invoice]) -> list[CurrencyT
     )
     zero = Value(Decimal(0), output_field=amount_field())
     rows = (
-        invoices.exclude(status=InvoiceStatus.CANCELLED, issued_at__isnull=True)
+        with_open_amounts(invoices.exclude(status=InvoiceStatus.CANCELLED, issued_at__isnull=True))
         .order_by()
         .values("currency")
         .annotate(
             count=Count("pk"),
             gross=Coalesce(Sum(signed_gross), zero),
-            open=Coalesce(Sum("open_item__open_amount"), zero),
+            open=Coalesce(Sum("open_amount_now"), zero),
         )
         .order_by("currency")
     )
@@ -193,15 +258,22 @@ class ApplicationRow:
 
 def invoice_applications(*, tenant: Tenant, invoice: Invoice) -> list[ApplicationRow]:
     """What the ledger applied to or from this document (cash, credit memos,
-    write-offs and their reversals), oldest first."""
+    write-offs and their reversals), oldest first; over every installment
+    of a split invoice."""
     if invoice.open_item_id is None:
         return []
-    item_id = invoice.open_item_id
-    applications = item_applications(tenant=tenant, item_ids=[item_id])[item_id]
+    item_ids = [
+        item.pk for item in invoice_open_items(tenant=tenant, invoice_ids=[invoice.pk])[invoice.pk]
+    ]
+    by_item = item_applications(tenant=tenant, item_ids=item_ids)
+    applications = sorted(
+        {a.pk: a for rows in by_item.values() for a in rows}.values(),
+        key=lambda a: (a.effective_date, a.pk),
+    )
     labels = dict(ApplicationKind.choices)
     rows = []
     for application in applications:
-        this_is_debit = application.debit_item_id == item_id
+        this_is_debit = application.debit_item_id in item_ids
         counter: OpenItem = application.credit_item if this_is_debit else application.debit_item
         counter_invoice_id = (
             _as_id(counter.source_id) if counter.source_type == "invoicing.invoice" else None

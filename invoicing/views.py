@@ -47,7 +47,7 @@ SORTABLE = {
     "issued": ("Issue date", "issue_date"),
     "due": ("Due", "due_date"),
     "gross": ("Amount", "gross_amount"),
-    "open": ("Open", "open_item__open_amount"),
+    "open": ("Open", "open_amount_now"),
     "status": ("Status", "status"),
 }
 # Service error keys that belong to a differently named form field.
@@ -418,13 +418,14 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     memos = selectors.invoice_memos(tenant=tenant, invoice=invoice)
     events = selectors.invoice_audit_events(tenant=tenant, invoice=invoice)
     today = tenant_today(tenant)
-    open_item = invoice.open_item
+    open_amounts = selectors.document_open_amounts(invoice=invoice)
+    installments = selectors.invoice_installment_rows(tenant=tenant, invoice=invoice)
     is_open = invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
-    overdue_days = (
-        (today - invoice.due_date).days
-        if is_open and invoice.due_date and invoice.due_date < today
-        else 0
-    )
+    # Overdue since the earliest installment still open is due (the first
+    # installment's date, the invoice's due date, may be paid already).
+    open_due = [row.due_date for row in installments if row.open_amount]
+    due_date = open_due[0] if open_due else invoice.due_date
+    overdue_days = (today - due_date).days if is_open and due_date and due_date < today else 0
     credited = sum(
         (m.gross_amount for m in memos if m.kind == InvoiceKind.CREDIT_MEMO and not m.is_draft),
         Decimal(0),
@@ -447,8 +448,10 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "memos": memos,
             "applications": selectors.invoice_applications(tenant=tenant, invoice=invoice),
             "events": [(event, audit_change_rows(event=event)) for event in events],
-            "open_amount": abs(open_item.open_amount) if open_item else None,
-            "open_base_amount": abs(open_item.open_base_amount) if open_item else None,
+            "open_amount": open_amounts[0] if open_amounts else None,
+            "open_base_amount": open_amounts[1] if open_amounts else None,
+            "installments": installments,
+            "overdue_since": due_date,
             "overdue_days": overdue_days,
             "credited": credited,
             "can_edit": can_edit,
@@ -536,14 +539,14 @@ def invoice_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, f"Draft {invoice.display_number} discarded.")
         return redirect("invoicing:detail", pk=invoice.pk)
-    open_item = invoice.open_item
+    open_amounts = selectors.document_open_amounts(invoice=invoice)
     return render(
         request,
         "invoicing/cancel_confirm.html",
         {
             "invoice": invoice,
             "form": form,
-            "open_amount": abs(open_item.open_amount) if open_item else None,
+            "open_amount": open_amounts[0] if open_amounts else None,
             "line_count": len(selectors.invoice_lines(tenant=tenant, invoice=invoice)),
             "is_allowed": invoice.is_draft
             or (

@@ -524,6 +524,9 @@ def _by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment 
                 None,
                 reasons,
             )
+    split = _installments_due_first(ctx, items, found, fx, base, corroborated=corroborated)
+    if split is not None:
+        return split
     if payment.amount > total:
         rest = payment.amount - total
         completed = _complete(ctx, items, rest)
@@ -609,6 +612,71 @@ def _by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment 
     ]
     certainty = (0.95 if reason_text else 0.93) * base if corroborated else 0.7
     return certainty, allocations, ZERO, deduction, reasons
+
+
+def _installments_due_first(
+    ctx: _Context,
+    items: list[CandidateItem],
+    found: Reason,
+    fx: list[Reason],
+    base: float,
+    *,
+    corroborated: bool,
+) -> tuple[float, list[Allocation], Decimal, DeductionPlan | None, list[Reason]] | None:
+    """One invoice in installments (its open parts share one number, in due
+    order): a payment of its earliest-due open parts settles exactly those;
+    a payment below the whole settles parts earliest-due first and leaves the
+    rest open, never as a deduction (the later parts are not short, they are
+    simply not paid yet). Paying the whole is the plain "amount equal" case."""
+    if len(items) < 2 or len({item.number for item in items}) != 1:
+        return None
+    payment = ctx.payment
+    full = _full(ctx, items)
+    if full is None:
+        return None
+    total = sum((a.payment_amount for a in full), ZERO)
+    if payment.amount >= total:
+        return None
+    number = items[0].number
+    running = ZERO
+    for count, allocation in enumerate(full[:-1], start=1):
+        running += allocation.payment_amount
+        if running == payment.amount or (fx and ctx.fx_ok(payment.amount, running)):
+            chosen = full[:count]
+            reasons = [
+                found,
+                Reason(
+                    "installments_due_first",
+                    f"amount equals the earliest-due {count} of {len(items)} open "
+                    f"installments of {number}; the later ones stay open",
+                ),
+                *fx,
+            ]
+            factor = _fx_factor(ctx, running) if fx else 1.0
+            return 0.97 * base * factor, _scale_to(chosen, payment.amount), ZERO, None, reasons
+        if running > payment.amount:
+            break
+    if fx:
+        return None
+    remaining = payment.amount
+    allocations: list[Allocation] = []
+    for item in items:
+        if remaining <= 0:
+            break
+        settled = min(remaining, item.open_amount)
+        allocations.append(Allocation(item.id, item.number, item.currency, settled, settled))
+        remaining -= settled
+    reasons = [
+        found,
+        Reason(
+            "installments_partly_paid",
+            f"{_money(payment.amount, payment.currency)} settles installments of {number} "
+            f"earliest-due first; {_money(total - payment.amount, payment.currency)} stays open",
+        ),
+    ]
+    # Below the usual threshold: whether the rest is a dispute or a later
+    # payment is for a person to say.
+    return (0.85 if corroborated else 0.7) * base, allocations, ZERO, None, reasons
 
 
 def _complete(

@@ -534,6 +534,16 @@ class CustomerSummarySerializer(serializers.Serializer):
     external_ref = serializers.CharField(allow_null=True)
 
 
+class InstallmentOutputSerializer(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    due_date = serializers.DateField()
+    share_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    amount = serializers.CharField(help_text="Decimal string in the document's currency.")
+    base_amount = serializers.CharField(help_text="Decimal string in the base currency.")
+    open_amount = serializers.CharField(help_text="Still unpaid on this part.")
+    is_overdue = serializers.BooleanField()
+
+
 class InvoiceOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=InvoiceKind.choices)
@@ -547,8 +557,16 @@ class InvoiceOutputSerializer(serializers.Serializer):
     customer = CustomerSummarySerializer()
     currency = serializers.CharField(help_text="ISO 4217.")
     issue_date = serializers.DateField(allow_null=True)
-    due_date = serializers.DateField(allow_null=True)
+    due_date = serializers.DateField(
+        allow_null=True,
+        help_text="When it falls due; for an invoice in installments, the first "
+        "installment's date (EN 16931 BT-9). The parts are in `installments`.",
+    )
     payment_terms_code = serializers.CharField(source="payment_terms.code", allow_null=True)
+    installment_count = serializers.IntegerField(
+        help_text="How many installments the invoice was issued in; 0 when owed as one item."
+    )
+    installments = serializers.SerializerMethodField()
     discount_date = serializers.DateField(
         allow_null=True, help_text="Last day of the early-payment discount."
     )
@@ -609,9 +627,30 @@ class InvoiceOutputSerializer(serializers.Serializer):
         }
     )
     def get_open_amount(self, invoice: Invoice) -> str | None:
-        if invoice.open_item is None:
+        amounts = selectors.document_open_amounts(invoice=invoice)
+        if amounts is None:
             return None
-        return str(quantize_money(abs(invoice.open_item.open_amount), str(invoice.currency)))
+        return str(quantize_money(amounts[0], str(invoice.currency)))
+
+    @extend_schema_field(InstallmentOutputSerializer(many=True))
+    def get_installments(self, invoice: Invoice) -> list[dict[str, Any]]:
+        """The payment schedule of a split invoice, with what is open on each
+        part; [] for documents owed as one item."""
+        if not invoice.installment_count:
+            return []
+        currency, base = str(invoice.currency), str(invoice.base_currency)
+        return [
+            {
+                "sequence": row.sequence,
+                "due_date": row.due_date,
+                "share_percent": f"{row.share_percent:.2f}",
+                "amount": str(quantize_money(row.amount, currency)),
+                "base_amount": str(quantize_money(row.base_amount, base)),
+                "open_amount": str(quantize_money(row.open_amount, currency)),
+                "is_overdue": row.is_overdue,
+            }
+            for row in selectors.invoice_installment_rows(tenant=invoice.tenant, invoice=invoice)
+        ]
 
     @extend_schema_field(LineOutputSerializer(many=True))
     def get_lines(self, invoice: Invoice) -> Any:

@@ -17,6 +17,7 @@ inside the transaction).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -24,14 +25,21 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from invoicing.installments import (
+    PlannedInstallment,
+    installment_plan,
+    installment_rows,
+)
 from invoicing.models import (
     AMOUNT_DECIMALS,
     AMOUNT_DIGITS,
     Invoice,
+    InvoiceInstallment,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
 )
+from invoicing.open_items import invoice_open_items, open_total
 from invoicing.services.common import (
     check_same_tenant,
     lock_invoice,
@@ -61,13 +69,28 @@ _LEDGER_KIND = {
 _REFRESH_ACTOR = Actor.system("ledger")
 
 
-def lock_ledger_items(*, tenant: Tenant, invoice_ids: list[int]) -> None:
-    """Lock the ledger items behind these documents (first, per the lock order)."""
-    item_ids = list(
+def _document_item_ids(*, tenant: Tenant, invoice_ids: list[int]) -> list[int]:
+    """The ledger items behind these documents: one each, or one per
+    installment of a split invoice."""
+    rows = list(
         Invoice.objects.for_tenant(tenant)
         .filter(pk__in=invoice_ids, open_item__isnull=False)
-        .values_list("open_item_id", flat=True)
+        .values_list("pk", "open_item_id", "installment_count")
     )
+    item_ids = [item_id for _, item_id, count in rows if not count]
+    split = [pk for pk, _, count in rows if count]
+    if split:
+        item_ids += list(
+            InvoiceInstallment.objects.for_tenant(tenant)
+            .filter(invoice_id__in=split)
+            .values_list("open_item_id", flat=True)
+        )
+    return item_ids
+
+
+def lock_ledger_items(*, tenant: Tenant, invoice_ids: list[int]) -> None:
+    """Lock the ledger items behind these documents (first, per the lock order)."""
+    item_ids = _document_item_ids(tenant=tenant, invoice_ids=invoice_ids)
     if item_ids:
         list(
             OpenItem.objects.for_tenant(tenant)
@@ -90,15 +113,8 @@ def locked_with_related(*, tenant: Tenant, invoice: Invoice) -> tuple[Invoice, I
     )
     related_id, open_item_id = row if row is not None else (None, None)
     ids = [invoice.pk] + ([related_id] if related_id else [])
-    if related_id:
+    if related_id or open_item_id:
         lock_ledger_items(tenant=tenant, invoice_ids=ids)
-    elif open_item_id:
-        list(
-            OpenItem.objects.for_tenant(tenant)
-            .select_for_update()
-            .filter(pk=open_item_id)
-            .values_list("pk", flat=True)
-        )
     locked = lock_invoices(tenant=tenant, invoice_ids=ids)
     return locked[invoice.pk], (locked[related_id] if related_id else None)
 
@@ -208,9 +224,13 @@ def _prepare_issue(
     return invoice.issue_date
 
 
-def _new_ledger_item(invoice: Invoice, *, rate: Decimal) -> NewItem:
+def _new_ledger_items(
+    invoice: Invoice, *, rate: Decimal, plan: list[PlannedInstallment]
+) -> list[NewItem]:
+    """The document's ledger item, or one per installment (each with its
+    own due date and its share of the amount and of the base amount)."""
     assert invoice.issue_date is not None  # noqa: S101  (set by _prepare_issue)
-    return NewItem(
+    whole = NewItem(
         customer=invoice.customer,
         kind=_LEDGER_KIND[InvoiceKind(invoice.kind)],
         number=invoice.number or "",
@@ -222,31 +242,49 @@ def _new_ledger_item(invoice: Invoice, *, rate: Decimal) -> NewItem:
         source_id=str(invoice.pk),
         rate=rate,
     )
+    if not plan:
+        return [whole]
+    return [
+        dataclasses.replace(
+            whole, amount=part.amount, due_date=part.due_date, base_amount=part.base_amount
+        )
+        for part in plan
+    ]
 
 
-def _record_issue(*, tenant: Tenant, invoice: Invoice, item: OpenItem, rate: Decimal) -> AuditEntry:
-    """Tie the issued document to its ledger item; the audit event to write."""
+def _record_issue(
+    *, tenant: Tenant, invoice: Invoice, items: list[OpenItem], rate: Decimal
+) -> AuditEntry:
+    """Tie the issued document to its ledger item(s) (the first installment's
+    when split); the audit event to write."""
     now = timezone.now()
-    invoice.open_item = item
+    invoice.open_item = items[0]
+    invoice.installment_count = len(items) if len(items) > 1 else 0
     invoice.fx_rate = rate
     invoice.base_currency = str(tenant.base_currency)
-    invoice.base_gross_amount = abs(item.base_amount)
+    invoice.base_gross_amount = sum((abs(item.base_amount) for item in items), Decimal(0))
     invoice.issued_at = now
     invoice.updated_at = now
-    return AuditEntry(
-        action="invoice.issued",
-        instance=invoice,
-        changes={
-            "status": {"before": InvoiceStatus.DRAFT, "after": InvoiceStatus.ISSUED},
-            "number": {"before": "", "after": invoice.number},
-            "gross_amount": {"before": None, "after": f"{invoice.gross_amount} {invoice.currency}"},
-            "fx_rate": {"before": None, "after": str(rate)},
-            "base_gross_amount": {
-                "before": None,
-                "after": f"{invoice.base_gross_amount} {invoice.base_currency}",
-            },
+    changes: dict[str, dict[str, str | None]] = {
+        "status": {"before": InvoiceStatus.DRAFT, "after": InvoiceStatus.ISSUED},
+        "number": {"before": "", "after": invoice.number},
+        "gross_amount": {"before": None, "after": f"{invoice.gross_amount} {invoice.currency}"},
+        "fx_rate": {"before": None, "after": str(rate)},
+        "base_gross_amount": {
+            "before": None,
+            "after": f"{invoice.base_gross_amount} {invoice.base_currency}",
         },
-    )
+    }
+    if invoice.installment_count:
+        changes["installments"] = {
+            "before": None,
+            "after": "; ".join(
+                f"{item.due_date.isoformat() if item.due_date else ''} "
+                f"{item.amount} {item.currency}"
+                for item in items
+            ),
+        }
+    return AuditEntry(action="invoice.issued", instance=invoice, changes=changes)
 
 
 def issue_locked(
@@ -271,12 +309,17 @@ def issue_locked(
     else:
         rate = _lock_rate(tenant=tenant, invoice=invoice, on=on)
     check_base_fits(amount=invoice.gross_amount, rate=rate, tenant=tenant, field="lines")
+    plan = installment_plan(tenant=tenant, invoice=invoice, rate=rate)
     invoice.number = next_document_number(tenant=tenant, series=invoice.series, year=on.year)
-    (item,) = ledger_items_post_many(
-        tenant=tenant, actor=actor, entries=[_new_ledger_item(invoice, rate=rate)]
+    items = ledger_items_post_many(
+        tenant=tenant, actor=actor, entries=_new_ledger_items(invoice, rate=rate, plan=plan)
     )
-    entry = _record_issue(tenant=tenant, invoice=invoice, item=item, rate=rate)
+    entry = _record_issue(tenant=tenant, invoice=invoice, items=items, rate=rate)
     invoice.save()
+    if plan:
+        InvoiceInstallment.objects.for_tenant(tenant).bulk_create(
+            installment_rows(tenant=tenant, invoice=invoice, plan=plan, items=items)
+        )
     consume_source_orders(tenant=tenant, actor=actor, invoices=[invoice])
     audit_record(
         tenant=tenant, actor=actor, action=entry.action, instance=invoice, changes=entry.changes
@@ -298,6 +341,7 @@ _ISSUE_COLUMNS = (
     "gross_amount",
     "number",
     "open_item_id",
+    "installment_count",
     "fx_rate",
     "base_currency",
     "base_gross_amount",
@@ -311,7 +355,8 @@ _SAVE_ISSUED_SQL = """
 UPDATE invoicing_invoice SET
     status = %s, issue_date = %s, due_date = %s, discount_date = %s, discount_amount = %s,
     net_amount = %s, tax_amount = %s, gross_amount = %s, number = %s, open_item_id = %s,
-    fx_rate = %s, base_currency = %s, base_gross_amount = %s, issued_at = %s, updated_at = %s
+    installment_count = %s, fx_rate = %s, base_currency = %s, base_gross_amount = %s,
+    issued_at = %s, updated_at = %s
 WHERE id = %s AND tenant_id = %s
 """
 
@@ -345,6 +390,7 @@ def invoice_issue_many(
         lines_by_invoice[line.invoice_id].append(line)
 
     rates: dict[tuple[str, date], Decimal] = {}
+    plans: dict[int, list[PlannedInstallment]] = {}
     blocks: dict[tuple[str, int], list[Invoice]] = {}
     for pk in ids:
         invoice = locked[pk]
@@ -364,6 +410,7 @@ def invoice_issue_many(
         if key not in rates:
             rates[key] = _lock_rate(tenant=tenant, invoice=invoice, on=on)
         check_base_fits(amount=invoice.gross_amount, rate=rates[key], tenant=tenant, field="lines")
+        plans[pk] = installment_plan(tenant=tenant, invoice=invoice, rate=rates[key])
         blocks.setdefault((invoice.series, on.year), []).append(invoice)
 
     for (series, year), block in blocks.items():
@@ -372,21 +419,36 @@ def invoice_issue_many(
             invoice.number = number
 
     issued = [locked[pk] for pk in ids]
-    entries = [
-        _new_ledger_item(invoice, rate=rates[(str(invoice.currency), invoice.issue_date)])
-        for invoice in issued
-        if invoice.issue_date is not None
-    ]
-    items = ledger_items_post_many(tenant=tenant, actor=actor, entries=entries)
-    audit = [
-        _record_issue(tenant=tenant, invoice=invoice, item=item, rate=item.fx_rate)
-        for invoice, item in zip(issued, items, strict=True)
-    ]
+    entries: list[NewItem] = []
+    for invoice in issued:
+        assert invoice.issue_date is not None  # noqa: S101  (set by _prepare_issue)
+        rate = rates[(str(invoice.currency), invoice.issue_date)]
+        entries += _new_ledger_items(invoice, rate=rate, plan=plans[invoice.pk])
+    items = iter(ledger_items_post_many(tenant=tenant, actor=actor, entries=entries))
+    audit: list[AuditEntry] = []
+    installments: list[InvoiceInstallment] = []
+    for invoice in issued:
+        plan = plans[invoice.pk]
+        own = [next(items) for _ in range(len(plan) or 1)]
+        audit.append(_record_issue(tenant=tenant, invoice=invoice, items=own, rate=own[0].fx_rate))
+        if plan:
+            installments += installment_rows(tenant=tenant, invoice=invoice, plan=plan, items=own)
     _save_issued(tenant=tenant, invoices=issued)
+    if installments:
+        InvoiceInstallment.objects.for_tenant(tenant).bulk_create(installments, batch_size=2000)
     consume_source_orders(tenant=tenant, actor=actor, invoices=issued)
     audit_record_many(tenant=tenant, actor=actor, entries=audit)
     invoice_documents_enqueue(tenant=tenant, invoice_ids=ids)
     return issued
+
+
+def _document_items(*, tenant: Tenant, invoice: Invoice) -> list[OpenItem]:
+    """The document's ledger items as committed now, in due order (one, or
+    one per installment)."""
+    items = invoice_open_items(tenant=tenant, invoice_ids=[invoice.pk]).get(invoice.pk)
+    if not items:
+        raise ConflictError(f"{invoice} has no ledger item: it was never issued.")
+    return items
 
 
 def _ledger_item(*, tenant: Tenant, invoice: Invoice) -> OpenItem:
@@ -400,13 +462,16 @@ def _ledger_item(*, tenant: Tenant, invoice: Invoice) -> OpenItem:
 def apply_credit_memo(
     *, tenant: Tenant, actor: Actor, memo: Invoice, target: Invoice, refresh_target: bool = True
 ) -> None:
-    """Use the memo on the invoice up to what is still open there; whatever is
+    """Use the memo on the invoice up to what is still open there, the
+    earliest-due installment first when the invoice is split; whatever is
     left of the memo stays on the customer's account as an open credit."""
-    target_item = _ledger_item(tenant=tenant, invoice=target)
     memo_item = _ledger_item(tenant=tenant, invoice=memo)
-    amount = min(memo.gross_amount, target_item.open_amount)
-    if amount > 0:
-        assert memo.issue_date is not None  # noqa: S101  (set by issue_locked)
+    assert memo.issue_date is not None  # noqa: S101  (set by issue_locked)
+    remaining = memo.gross_amount
+    for target_item in _document_items(tenant=tenant, invoice=target):
+        amount = min(remaining, target_item.open_amount)
+        if amount <= 0:
+            continue
         ledger_apply(
             tenant=tenant,
             actor=actor,
@@ -416,6 +481,7 @@ def apply_credit_memo(
             effective_date=memo.issue_date,
             kind=ApplicationKind.CREDIT_MEMO,
         )
+        remaining -= amount
     refresh_locked(tenant=tenant, actor=actor, invoice=memo)
     if refresh_target:
         refresh_locked(tenant=tenant, actor=actor, invoice=target)
@@ -438,8 +504,7 @@ def invoice_issue(
 def refresh_locked(*, tenant: Tenant, actor: Actor, invoice: Invoice) -> Invoice:
     if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED):
         return invoice
-    item = _ledger_item(tenant=tenant, invoice=invoice)
-    still_open = abs(item.open_amount)
+    still_open, _ = open_total(_document_items(tenant=tenant, invoice=invoice))
     if still_open == 0:
         target = InvoiceStatus.PAID
     elif still_open < invoice.gross_amount:

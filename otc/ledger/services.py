@@ -112,6 +112,10 @@ class NewItem:
     source_type: str = ""
     source_id: str = ""
     rate: Decimal | None = None
+    # The base amount (positive) when the caller split a document's base
+    # amount itself (installments sum exactly to the document); else
+    # amount x rate.
+    base_amount: Decimal | None = None
 
 
 def ledger_item_post(
@@ -172,7 +176,10 @@ def ledger_items_post_many(
                 to_currency=tenant.base_currency,
                 on=entry.document_date,
             ).rate
-        prepared.append((entry, signed, rate, quantize_money(signed * rate, tenant.base_currency)))
+        base = quantize_money(signed * rate, tenant.base_currency)
+        if entry.base_amount is not None:
+            base = quantize_money(entry.base_amount, tenant.base_currency).copy_sign(signed)
+        prepared.append((entry, signed, rate, base))
 
     with transaction.atomic():
         items = OpenItem.objects.for_tenant(tenant).bulk_create(
