@@ -36,7 +36,7 @@ class QueueFilterForm(forms.Form):
         choices=[("", "Open (all open statuses)"), *DeductionStatus.choices, ("all", "Any status")],
     )
     reason = forms.ModelChoiceField(
-        required=False, queryset=ReasonCode.objects.none(), empty_label="Any reason"
+        required=False, queryset=ReasonCode.objects.unscoped().none(), empty_label="Any reason"
     )
     owner = forms.ChoiceField(required=False)
     source = forms.ChoiceField(
@@ -69,7 +69,7 @@ class DisputeForm(forms.Form):
         min_value=Decimal("0.01"),
         help_text="Leave empty for the line's gross amount, or all that is open.",
     )
-    reason = forms.ModelChoiceField(queryset=ReasonCode.objects.none(), required=False)
+    reason = forms.ModelChoiceField(queryset=ReasonCode.objects.unscoped().none(), required=False)
     claim_code = forms.CharField(max_length=32, required=False, label="Customer's claim code")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -105,7 +105,7 @@ class TransitionForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.ModelChoiceField(queryset=ReasonCode.objects.none())
+    reason = forms.ModelChoiceField(queryset=ReasonCode.objects.unscoped().none())
 
     def __init__(self, *args: object, reasons: object, **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -162,7 +162,7 @@ class ReasonCodeForm(forms.Form):
 class MappingForm(forms.Form):
     source = forms.ChoiceField(choices=MappingSource.choices)
     pattern = forms.CharField(max_length=100, label="Code or phrase")
-    reason = forms.ModelChoiceField(queryset=ReasonCode.objects.none())
+    reason = forms.ModelChoiceField(queryset=ReasonCode.objects.unscoped().none())
 
     def __init__(self, *args: object, reasons: object, **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
