@@ -14,6 +14,8 @@ one of them, and learns from analysts' decisions.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -206,10 +208,25 @@ class Deduction(TenantOwnedModel):
             models.Index(fields=["tenant", "status", "created_at"], name="deduction_status_idx"),
             models.Index(fields=["tenant", "customer"], name="deduction_customer_idx"),
             models.Index(fields=["tenant", "payment_item"], name="deduction_payment_idx"),
+            # The analyst queue's orderings and filters (bench/deductions_queue.py).
+            models.Index(fields=["tenant", "created_at", "id"], name="deduction_queue_age_idx"),
+            models.Index(fields=["tenant", "amount", "id"], name="deduction_queue_value_idx"),
+            models.Index(fields=["tenant", "research_due", "id"], name="deduction_queue_due_idx"),
+            models.Index(
+                fields=["tenant", "reason", "created_at"], name="deduction_queue_reason_idx"
+            ),
+            models.Index(
+                fields=["tenant", "owner", "created_at"], name="deduction_queue_owner_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Deduction {self.open_item.number} {self.amount} {self.currency}"
+
+    @property
+    def open_amount(self) -> Decimal:
+        """What is still open, read from the ledger item (the one truth)."""
+        return self.open_item.open_amount
 
 
 class ResolutionKind(models.TextChoices):

@@ -75,9 +75,10 @@ def deduction_queue(*, tenant: Tenant, filters: QueueFilters, today: date) -> Qu
         rows = rows.filter(source=filters.source)
     if filters.sla_breached:
         rows = rows.filter(research_due__lt=today, status__in=sorted(OPEN_STATUSES))
+    # Only the deduction's own columns are filtered, annotated and counted, so
+    # the paginator's COUNT never joins; the ledger item (open amount) comes
+    # with the page rows through select_related.
     return rows.select_related("customer", "reason", "owner", "open_item").annotate(
-        open_amount=F("open_item__open_amount"),
-        open_base_amount=F("open_item__open_base_amount"),
         sla_breached=Q(research_due__lt=today) & Q(status__in=sorted(OPEN_STATUSES)),
     )
 

@@ -6,6 +6,7 @@ app_name = "deductions"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("dispute/", views.dispute, name="dispute"),
+    path("figures/", views.figures, name="figures"),
     path("reason-codes/", views.reason_codes, name="reason_codes"),
     path("<int:pk>/", views.detail, name="detail"),
     path(

@@ -39,7 +39,7 @@ from otc.web.permissions import can, require_perm
 
 SORTABLE = {
     "opened": ("Opened", "created_at"),
-    "value": ("Open amount", "open_item__open_amount"),
+    "value": ("Amount", "amount"),
     "due": ("Research due", "research_due"),
     "customer": ("Customer", "customer__legal_name"),
     "status": ("Status", "status"),
@@ -97,7 +97,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "listing": listing,
             "form": form,
-            "figures": selectors.deduction_figures(tenant=tenant, today=today),
             "pending": selectors.pending_write_offs(tenant=tenant)[:20],
             "today": today,
             "can_resolve": can(request, Perm.DEDUCTIONS_RESOLVE),
@@ -150,7 +149,7 @@ def _detail_context(request: HttpRequest, deduction: Deduction, **forms: Any) ->
         ),
         "resolve_form": ResolveForm(
             initial={
-                "amount_1": deduction.open_amount,  # type: ignore[attr-defined]
+                "amount_1": deduction.open_amount,
                 "idempotency_key": uuid.uuid4().hex,
             }
         ),
@@ -159,6 +158,20 @@ def _detail_context(request: HttpRequest, deduction: Deduction, **forms: Any) ->
     }
     context.update(forms)
     return context
+
+
+@require_perm(Perm.DEDUCTIONS_VIEW)
+def figures(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    return render(
+        request,
+        "deductions/figures.html",
+        {
+            "figures": selectors.deduction_figures(
+                tenant=tenant, today=services.tenant_today(tenant)
+            )
+        },
+    )
 
 
 @require_perm(Perm.DEDUCTIONS_VIEW)

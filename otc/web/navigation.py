@@ -72,6 +72,7 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
         "Deductions",
         (
             _LinkSpec("Deductions queue", "deductions:queue", Perm.DEDUCTIONS_VIEW),
+            _LinkSpec("Deduction figures", "deductions:figures", Perm.DEDUCTIONS_VIEW),
             _LinkSpec("Raise a dispute", "deductions:dispute", Perm.DEDUCTIONS_RESOLVE),
             _LinkSpec("Reason codes", "deductions:reason_codes", Perm.DEDUCTIONS_VIEW),
         ),

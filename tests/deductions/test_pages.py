@@ -49,7 +49,7 @@ def test_queue_lists_flags_and_filters(analyst, world, tenant_b):
     own = analyst.get("/deductions/?owner=me").content.decode()
     assert mine.open_item.number in own
     assert theirs.open_item.number not in own
-    by_value = analyst.get("/deductions/?sort=-value").content.decode()
+    by_value = analyst.get("/deductions/?sort=-value").content.decode()  # by amount
     assert by_value.index(mine.open_item.number) < by_value.index(theirs.open_item.number)
 
 
@@ -155,6 +155,13 @@ def test_other_tenants_deduction_is_404(analyst, tenant_b):
     )
     with tenant_context(tenant_b):
         assert Deduction.objects.get(pk=other.pk).status == "new"
+
+
+def test_figures_page(analyst, world):
+    _opened(world)
+    page = analyst.get("/deductions/figures/")
+    assert page.status_code == 200
+    assert 'data-testid="deduction-kpis"' in page.content.decode()
 
 
 def test_dashboard_shows_deduction_figures(analyst, world):
