@@ -21,6 +21,7 @@ urlpatterns = [
     path("invoices/", include("invoicing.urls")),
     path("ledger/", include("otc.ledger.urls")),
     path("cash/", include("collections_app.urls")),
+    path("collections/", include("collections_app.dunning.urls")),
     path("deductions/", include("deductions.urls")),
     path("fx/", include("otc.fx.urls")),
     path("audit/", include("otc.audit.urls")),

@@ -106,7 +106,11 @@ def tenant_local_day(tenant: Tenant, now: datetime) -> date:
 
 @tenant_task(name="collections_app.dunning.tasks.check_promises")
 def check_promises(tenant: Tenant) -> dict[str, int]:
-    result = promises_check(tenant=tenant, day=tenant_local_day(tenant, timezone.now()))
+    day = tenant_local_day(tenant, timezone.now())
+    result = promises_check(tenant=tenant, day=day)
+    if result.broken:
+        # A broken promise moves its customer up the worklist at once.
+        collection_priorities_compute(tenant=tenant, day=day)
     return {"kept": result.kept, "broken": result.broken}
 
 

@@ -91,23 +91,7 @@ DASHBOARDS: dict[Role, Dashboard] = {
         show_team=False,
         show_activity=False,
         show_api_keys=False,
-        upcoming=(
-            UpcomingPanel(
-                "My worklist",
-                "Customers assigned to you, ranked by overdue amount and risk.",
-                "the collections module",
-            ),
-            UpcomingPanel(
-                "Promises to pay due",
-                "Promises falling due this week, and those already broken.",
-                "the collections module",
-            ),
-            UpcomingPanel(
-                "Dunning runs",
-                "The next scheduled dunning run and the letters it will send.",
-                "the collections module",
-            ),
-        ),
+        upcoming=(),
     ),
     Role.DEDUCTIONS_ANALYST: Dashboard(
         role=Role.DEDUCTIONS_ANALYST,

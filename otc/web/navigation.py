@@ -69,6 +69,14 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
         ),
     ),
     (
+        "Collections",
+        (
+            _LinkSpec("Worklist", "collections:worklist", Perm.COLLECTIONS_VIEW),
+            _LinkSpec("Dunning runs", "collections:runs", Perm.COLLECTIONS_VIEW),
+            _LinkSpec("Dunning policies", "collections:policies", Perm.COLLECTIONS_VIEW),
+        ),
+    ),
+    (
         "Deductions",
         (
             _LinkSpec("Deductions queue", "deductions:queue", Perm.DEDUCTIONS_VIEW),

@@ -418,3 +418,95 @@ def letter_preview_html(*, tenant: Tenant, letter: DunningLetter) -> str:
     return letter_html(
         tenant=tenant, letter=letter, content=letter_content(tenant=tenant, letter=letter)
     )
+
+
+def _sample_values(tenant: Tenant, level_name: str, locale: str) -> dict[str, str]:
+    sample_total = fmt.money(Decimal("1250.00"), str(tenant.base_currency), locale)
+    return {
+        "customer_name": "Example Customer Ltd",
+        "customer_number": "K00042",
+        "contact_name": "Alex Example",
+        "company_name": tenant.legal_name or tenant.name,
+        "run_date": fmt.long_date(timezone.localdate(), locale),
+        "level_name": level_name,
+        "total_due": sample_total,
+        "item_count": "2",
+        "oldest_due_date": fmt.short_date(timezone.localdate() - timedelta(days=30), locale),
+        "max_days_overdue": "30",
+        "fees": "",
+        "items": f"INV-1001  …  30  {sample_total}",
+    }
+
+
+def template_preview_html(*, tenant: Tenant, template: DunningTemplate) -> str:
+    """The letter a template makes, filled with sample figures (policy editor)."""
+    locale = template.language
+    values = _sample_values(tenant, template.level.name, locale)
+    amount = fmt.money(Decimal("1250.00"), str(tenant.base_currency), locale)
+    content = LetterContent(
+        language=locale,
+        subject=render_template_text(template.subject, values),
+        body=render_template_text(template.body, values),
+        letter_text=render_template_text(template.letter_text, values),
+        lines=[
+            LetterLine(
+                number="INV-1001",
+                document_date=fmt.short_date(timezone.localdate() - timedelta(days=60), locale),
+                due_date=values["oldest_due_date"],
+                days_overdue=30,
+                level=template.level.name,
+                open_amount=amount,
+            )
+        ],
+        totals=[amount],
+        fees=[],
+    )
+    return render_to_string(
+        "collections_app/dunning/letter_pdf.html",
+        {
+            **_branding_context(tenant),
+            "letter": None,
+            "customer": {"legal_name": values["customer_name"], "number": "K00042"},
+            "content": content,
+            "paragraphs": [p for p in content.letter_text.split("\n\n") if p.strip()],
+            "date": values["run_date"],
+        },
+    )
+
+
+def statement_of_account_pdf(*, tenant: Tenant, customer: Customer, as_of: date) -> bytes:
+    """Every item open at the end of `as_of`, with the aging, as a branded PDF."""
+    locale = customer.language
+    aging = customer_aging(tenant=tenant, customer=customer, as_of=as_of, with_items=True)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    rows = []
+    for aged in sorted(aging.items, key=lambda a: a.item.due_date or a.item.document_date):
+        item = aged.item
+        totals[item.currency] += aged.open_amount
+        rows.append(
+            {
+                "number": item.number,
+                "kind": item.get_kind_display(),
+                "document_date": fmt.short_date(item.document_date, locale),
+                "due_date": fmt.short_date(item.due_date, locale) if item.due_date else "",
+                "days": aged.days_past_due if aged.bucket else "",
+                "amount": fmt.money(item.amount, item.currency, locale),
+                "open_amount": fmt.money(aged.open_amount, item.currency, locale),
+            }
+        )
+    html = render_to_string(
+        "collections_app/dunning/statement_pdf.html",
+        {
+            **_branding_context(tenant),
+            "customer": customer,
+            "date": fmt.long_date(as_of, locale),
+            "rows": rows,
+            "totals": [fmt.money(v, c, locale) for c, v in sorted(totals.items())],
+            "aging": [
+                (bucket.label, fmt.money(amount, aging.base_currency, locale))
+                for bucket, amount in zip(aging.buckets, aging.amounts, strict=True)
+            ],
+            "aging_total": fmt.money(aging.total, aging.base_currency, locale),
+        },
+    )
+    return html_to_pdf(html)

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from collections_app.dunning import views
+
+app_name = "collections"
+urlpatterns = [
+    path("", views.worklist, name="worklist"),
+    path("worklist/refresh/", views.worklist_refresh, name="worklist_refresh"),
+    path("customers/<id:customer_id>/", views.customer_collections, name="customer"),
+    path(
+        "customers/<id:customer_id>/statement.pdf",
+        views.customer_statement,
+        name="customer_statement",
+    ),
+    path("runs/", views.runs, name="runs"),
+    path("runs/preview/", views.run_preview, name="run_preview"),
+    path("runs/<id:run_id>/", views.run_detail, name="run_detail"),
+    path("letters/<id:letter_id>/", views.letter_detail, name="letter_detail"),
+    path("policies/", views.policies, name="policies"),
+    path("policies/<id:policy_id>/", views.policy_detail, name="policy_detail"),
+    path("templates/<id:template_id>/preview/", views.template_preview, name="template_preview"),
+]
