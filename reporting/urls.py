@@ -6,5 +6,6 @@ app_name = "reporting"
 urlpatterns = [
     path("aging/", views.aging, name="aging"),
     path("aging/items/", views.aging_items, name="aging_items"),
+    path("kpis/", views.kpis, name="kpis"),
     path("settings/", views.bucket_settings, name="settings"),
 ]

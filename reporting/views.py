@@ -18,9 +18,17 @@ from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page
 from otc.web.permissions import require_perm
-from reporting.forms import AgingCellForm, AgingForm, BucketSettingsForm
+from reporting.forms import AgingCellForm, AgingForm, BucketSettingsForm, KpiForm
+from reporting.presentation import dso_trend_chart, kpi_tiles
 from reporting.selectors.aging import AmountIn, Column, aging_cell_items, aging_report
 from reporting.selectors.common import buckets_for, tenant_bucket_days, tenant_today
+from reporting.selectors.kpis import (
+    KPI_DEFINITIONS,
+    collector_performance,
+    credit_utilisation_today,
+    deduction_cycle_days,
+    kpi_months,
+)
 from reporting.services import reporting_buckets_set
 
 ITEM_SORTABLE = {
@@ -182,3 +190,34 @@ def bucket_settings(request: HttpRequest) -> HttpResponse:
         form = BucketSettingsForm(initial={"buckets": ", ".join(str(day) for day in current)})
     labels = [bucket.label for bucket in buckets_for(current)]
     return render(request, "reporting/settings.html", {"form": form, "labels": labels})
+
+
+@require_GET
+@require_perm(Perm.REPORTS_VIEW)
+def kpis(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    form = KpiForm(request.GET or None)
+    if not form.is_bound:
+        form = KpiForm({})
+    context: dict[str, Any] = {"form": form}
+    if form.is_valid():
+        months = kpi_months(
+            tenant=tenant, months=form.cleaned_data.get("months") or 12, book=form.book_filter()
+        )
+        latest = months[-1]
+        context.update(
+            {
+                "months": months,
+                "latest": latest,
+                "tiles": kpi_tiles(months),
+                "trend_rows": [
+                    {"definition": d, "values": [m.kpis.get(d.key) for m in months]}
+                    for d in KPI_DEFINITIONS
+                ],
+                "dso_chart": dso_trend_chart(months),
+                "cycle_days": deduction_cycle_days(tenant=tenant),
+                "utilisation": credit_utilisation_today(tenant=tenant),
+                "collectors": collector_performance(tenant=tenant),
+            }
+        )
+    return render(request, "reporting/kpis.html", context)
