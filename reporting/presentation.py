@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from django.utils.safestring import SafeString
 
-from reporting.charts import line_chart
+from reporting.charts import Bar, bar_chart, line_chart
+from reporting.selectors.forecast import CashForecast
 from reporting.selectors.kpis import KPI_DEFINITIONS, KpiDefinition, MonthFigures
 
 
@@ -66,3 +67,15 @@ def dso_trend_chart(months: list[MonthFigures]) -> SafeString:
         title="DSO trend (days)",
         unit="",
     )
+
+
+def forecast_chart(forecast: CashForecast) -> SafeString:
+    bars = [
+        Bar(
+            week.start.strftime("%d %b"),
+            week.base,
+            note=f"Week of {week.start:%d %b}: {week.base:,.2f} {forecast.base_currency}",
+        )
+        for week in forecast.weeks
+    ]
+    return bar_chart(bars, title=f"Expected receipts per week ({forecast.base_currency})")

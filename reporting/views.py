@@ -19,9 +19,10 @@ from otc.tenancy.roles import Perm
 from otc.web.listing import list_page
 from otc.web.permissions import require_perm
 from reporting.forms import AgingCellForm, AgingForm, BucketSettingsForm, KpiForm
-from reporting.presentation import dso_trend_chart, kpi_tiles
+from reporting.presentation import dso_trend_chart, forecast_chart, kpi_tiles
 from reporting.selectors.aging import AmountIn, Column, aging_cell_items, aging_report
 from reporting.selectors.common import buckets_for, tenant_bucket_days, tenant_today
+from reporting.selectors.forecast import cash_forecast, forecast_backtest
 from reporting.selectors.kpis import (
     KPI_DEFINITIONS,
     collector_performance,
@@ -221,3 +222,27 @@ def kpis(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "reporting/kpis.html", context)
+
+
+@require_GET
+@require_perm(Perm.REPORTS_VIEW)
+def cash_forecast_page(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    forecast = cash_forecast(tenant=tenant)
+    return render(
+        request,
+        "reporting/cash_forecast.html",
+        {
+            "forecast": forecast,
+            "chart": forecast_chart(forecast),
+            "currencies": forecast.currencies,
+            "rows": [
+                {
+                    "week": week,
+                    "amounts": [(c, week.by_currency.get(c)) for c in forecast.currencies],
+                }
+                for week in forecast.weeks
+            ],
+            "backtest": forecast_backtest(tenant=tenant),
+        },
+    )

@@ -22,6 +22,7 @@ from otc.fx.money import quantize_money
 from otc.tenancy.roles import Perm
 from reporting.forms import AgingCellForm, AgingForm, KpiForm
 from reporting.selectors.aging import AgingLine, aging_cell_items, aging_report
+from reporting.selectors.forecast import cash_forecast, forecast_backtest
 from reporting.selectors.kpis import KPI_DEFINITIONS, kpi_months
 
 TAGS = ["Reports"]
@@ -291,3 +292,85 @@ class KpiReportApi(TenantAPIView):
             ],
         }
         return Response(KpiReportSerializer(body).data)
+
+
+class ForecastWeekSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    by_currency = serializers.DictField(child=serializers.CharField())
+    base = serializers.CharField()
+
+
+class BacktestSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="Exclusive.")
+    forecast = serializers.CharField()
+    collected = serializers.CharField()
+    error_percent = serializers.CharField(allow_null=True)
+
+
+class CashForecastSerializer(serializers.Serializer):
+    today = serializers.DateField()
+    base_currency = serializers.CharField()
+    weeks = ForecastWeekSerializer(many=True)
+    total_base = serializers.CharField()
+    later_base = serializers.CharField(help_text="Expected after the 13 weeks.")
+    overdue_beyond_habit_base = serializers.CharField(
+        help_text="More than 30 days past the expected date: not forecast."
+    )
+    backtest = BacktestSerializer(many=True, required=False)
+
+
+class CashForecastApi(TenantAPIView):
+    read_permission = Perm.REPORTS_VIEW
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="reports_cash_forecast",
+        parameters=[
+            OpenApiParameter(
+                "backtest",
+                OpenApiTypes.BOOL,
+                description="Also replay the last 6 months' forecasts against what came in.",
+            )
+        ],
+        responses={200: CashForecastSerializer, **BAD_QUERY},
+        description="Expected receipts for the next 13 weeks by week and currency, from each "
+        "customer's recent amount-weighted days late (risk class, then the book, as fallback).",
+    )
+    def get(self, request: Request) -> Response:
+        flag = request.query_params.get("backtest", "false").lower()
+        if flag not in {"true", "false", "1", "0"}:
+            raise ValidationError({"backtest": ["Use true or false."]})
+        base = str(self.tenant.base_currency)
+        forecast = cash_forecast(tenant=self.tenant)
+        body: dict[str, Any] = {
+            "today": forecast.today,
+            "base_currency": base,
+            "weeks": [
+                {
+                    "start": week.start,
+                    "end": week.end,
+                    "by_currency": {c: _money(a, c) for c, a in sorted(week.by_currency.items())},
+                    "base": _money(week.base, base),
+                }
+                for week in forecast.weeks
+            ],
+            "total_base": _money(forecast.total_base, base),
+            "later_base": _money(forecast.later_base, base),
+            "overdue_beyond_habit_base": _money(forecast.stale_base, base),
+        }
+        if flag in {"true", "1"}:
+            body["backtest"] = [
+                {
+                    "start": period.start,
+                    "end": period.end,
+                    "forecast": _money(period.predicted, base),
+                    "collected": _money(period.actual, base),
+                    "error_percent": None
+                    if period.error_percent is None
+                    else str(period.error_percent),
+                }
+                for period in forecast_backtest(tenant=self.tenant)
+            ]
+        return Response(CashForecastSerializer(body).data)
