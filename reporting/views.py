@@ -18,7 +18,14 @@ from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page
 from otc.web.permissions import require_perm
-from reporting.forms import AgingCellForm, AgingForm, BucketSettingsForm, KpiForm
+from reporting.forms import (
+    AGE_BY_CHOICES,
+    GROUP_BY_CHOICES,
+    AgingCellForm,
+    AgingForm,
+    BucketSettingsForm,
+    KpiForm,
+)
 from reporting.presentation import dso_trend_chart, forecast_chart, kpi_tiles
 from reporting.selectors.aging import AmountIn, Column, aging_cell_items, aging_report
 from reporting.selectors.common import buckets_for, tenant_bucket_days, tenant_today
@@ -110,6 +117,10 @@ def aging(request: HttpRequest) -> HttpResponse:
             "error": error,
             "page_query": page_query,
             "today": tenant_today(tenant),
+            "group_by_label": dict(GROUP_BY_CHOICES).get(report.query.group_by, "")
+            if report
+            else "",
+            "age_by_label": dict(AGE_BY_CHOICES).get(report.query.age_by, "") if report else "",
         },
     )
 
