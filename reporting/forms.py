@@ -155,3 +155,12 @@ class BucketSettingsForm(forms.Form):
 
     def clean_buckets(self) -> list[int]:
         return parse_bucket_days(str(self.cleaned_data["buckets"]))
+
+
+class KpiForm(BookFilterForm):
+    months = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        choices=[(12, "12 months"), (18, "18 months"), (24, "24 months")],
+        label="Trend over",
+    )

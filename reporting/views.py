@@ -18,9 +18,25 @@ from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page
 from otc.web.permissions import require_perm
-from reporting.forms import AgingCellForm, AgingForm, BucketSettingsForm
+from reporting.forms import (
+    AGE_BY_CHOICES,
+    GROUP_BY_CHOICES,
+    AgingCellForm,
+    AgingForm,
+    BucketSettingsForm,
+    KpiForm,
+)
+from reporting.presentation import dso_trend_chart, forecast_chart, kpi_tiles
 from reporting.selectors.aging import AmountIn, Column, aging_cell_items, aging_report
 from reporting.selectors.common import buckets_for, tenant_bucket_days, tenant_today
+from reporting.selectors.forecast import cash_forecast, forecast_backtest
+from reporting.selectors.kpis import (
+    KPI_DEFINITIONS,
+    collector_performance,
+    credit_utilisation_today,
+    deduction_cycle_days,
+    kpi_months,
+)
 from reporting.services import reporting_buckets_set
 
 ITEM_SORTABLE = {
@@ -101,6 +117,10 @@ def aging(request: HttpRequest) -> HttpResponse:
             "error": error,
             "page_query": page_query,
             "today": tenant_today(tenant),
+            "group_by_label": dict(GROUP_BY_CHOICES).get(report.query.group_by, "")
+            if report
+            else "",
+            "age_by_label": dict(AGE_BY_CHOICES).get(report.query.age_by, "") if report else "",
         },
     )
 
@@ -182,3 +202,58 @@ def bucket_settings(request: HttpRequest) -> HttpResponse:
         form = BucketSettingsForm(initial={"buckets": ", ".join(str(day) for day in current)})
     labels = [bucket.label for bucket in buckets_for(current)]
     return render(request, "reporting/settings.html", {"form": form, "labels": labels})
+
+
+@require_GET
+@require_perm(Perm.REPORTS_VIEW)
+def kpis(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    form = KpiForm(request.GET or None)
+    if not form.is_bound:
+        form = KpiForm({})
+    context: dict[str, Any] = {"form": form}
+    if form.is_valid():
+        months = kpi_months(
+            tenant=tenant, months=form.cleaned_data.get("months") or 12, book=form.book_filter()
+        )
+        latest = months[-1]
+        context.update(
+            {
+                "months": months,
+                "latest": latest,
+                "tiles": kpi_tiles(months),
+                "trend_rows": [
+                    {"definition": d, "values": [m.kpis.get(d.key) for m in months]}
+                    for d in KPI_DEFINITIONS
+                ],
+                "dso_chart": dso_trend_chart(months),
+                "cycle_days": deduction_cycle_days(tenant=tenant),
+                "utilisation": credit_utilisation_today(tenant=tenant),
+                "collectors": collector_performance(tenant=tenant),
+            }
+        )
+    return render(request, "reporting/kpis.html", context)
+
+
+@require_GET
+@require_perm(Perm.REPORTS_VIEW)
+def cash_forecast_page(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    forecast = cash_forecast(tenant=tenant)
+    return render(
+        request,
+        "reporting/cash_forecast.html",
+        {
+            "forecast": forecast,
+            "chart": forecast_chart(forecast),
+            "currencies": forecast.currencies,
+            "rows": [
+                {
+                    "week": week,
+                    "amounts": [(c, week.by_currency.get(c)) for c in forecast.currencies],
+                }
+                for week in forecast.weeks
+            ],
+            "backtest": forecast_backtest(tenant=tenant),
+        },
+    )

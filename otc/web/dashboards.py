@@ -109,23 +109,7 @@ DASHBOARDS: dict[Role, Dashboard] = {
         show_team=False,
         show_activity=False,
         show_api_keys=False,
-        upcoming=(
-            UpcomingPanel(
-                "DSO and overdue trend",
-                "Days sales outstanding and overdue share over the last twelve months.",
-                "reporting",
-            ),
-            UpcomingPanel(
-                "Ageing of receivables",
-                "Open items in current, 1-30, 31-60, 61-90 and 90+ day buckets.",
-                "reporting",
-            ),
-            UpcomingPanel(
-                "Cash forecast",
-                "Expected receipts for the next 13 weeks from due dates and payment habits.",
-                "reporting",
-            ),
-        ),
+        upcoming=(),  # reporting fills this dashboard with its panels
     ),
     Role.AUDITOR: Dashboard(
         role=Role.AUDITOR,
@@ -190,4 +174,39 @@ def dashboard_figures(*, tenant: Any, dashboard: Role, viewer: Role) -> list[Das
         figure
         for provider in _FIGURE_PROVIDERS.get(dashboard, [])
         for figure in provider(tenant, viewer)
+    ]
+
+
+# --- panels that apps above the kernel contribute -----------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    """A card an app renders for a role's dashboard: a chart, a table. The
+    app renders `html` itself (escaped, server-side), so the kernel needs no
+    knowledge of what is in it."""
+
+    title: str
+    html: str
+    testid: str = ""
+    url: str | None = None
+    wide: bool = False  # spans the whole row instead of half
+
+
+# provider(tenant, viewer_role) -> panels the viewer may see
+PanelProvider = Callable[[Any, Role], list[DashboardPanel]]
+_PANEL_PROVIDERS: dict[Role, list[PanelProvider]] = {}
+
+
+def register_dashboard_panels(role: Role, provider: PanelProvider) -> None:
+    providers = _PANEL_PROVIDERS.setdefault(role, [])
+    if provider not in providers:
+        providers.append(provider)
+
+
+def dashboard_panels(*, tenant: Any, dashboard: Role, viewer: Role) -> list[DashboardPanel]:
+    return [
+        panel
+        for provider in _PANEL_PROVIDERS.get(dashboard, [])
+        for panel in provider(tenant, viewer)
     ]

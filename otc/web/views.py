@@ -32,6 +32,7 @@ from otc.web import selectors
 from otc.web.dashboards import (
     DASHBOARDS,
     dashboard_figures,
+    dashboard_panels,
     dashboard_roles_for,
     may_open_dashboard,
 )
@@ -101,6 +102,7 @@ def dashboard(request: HttpRequest, role: str) -> HttpResponse:
         "recent_events": selectors.audit_recent(tenant=tenant) if shows_activity else [],
         "audit_url": _url_or_none("audit:list") if shows_activity else None,
         "app_figures": dashboard_figures(tenant=tenant, dashboard=dashboard_role, viewer=viewer),
+        "app_panels": dashboard_panels(tenant=tenant, dashboard=dashboard_role, viewer=viewer),
     }
     return render(request, "web/dashboard.html", context)
 

@@ -20,8 +20,10 @@ from otc.api.serializers import ProblemSerializer
 from otc.api.views import TenantAPIView
 from otc.fx.money import quantize_money
 from otc.tenancy.roles import Perm
-from reporting.forms import AgingCellForm, AgingForm
+from reporting.forms import AgingCellForm, AgingForm, KpiForm
 from reporting.selectors.aging import AgingLine, aging_cell_items, aging_report
+from reporting.selectors.forecast import cash_forecast, forecast_backtest
+from reporting.selectors.kpis import KPI_DEFINITIONS, kpi_months
 
 TAGS = ["Reports"]
 BAD_QUERY = {
@@ -154,7 +156,7 @@ class AgingReportApi(TenantAPIView):
         return Response(AgingReportSerializer(body).data)
 
 
-class AgingItemSerializer(serializers.Serializer):
+class AgingCellItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     customer_id = serializers.IntegerField()
     customer_number = serializers.CharField(source="customer.number")
@@ -178,10 +180,10 @@ class AgingItemSerializer(serializers.Serializer):
         return _money(item.open_base_as_of, self.context["base_currency"])
 
 
-class AgingItemPageSerializer(serializers.Serializer):
+class AgingCellItemPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
-    results = AgingItemSerializer(many=True)
+    results = AgingCellItemSerializer(many=True)
 
 
 class AgingItemPagination(CursorPagination):
@@ -198,7 +200,7 @@ class AgingItemsApi(TenantAPIView):
             *_parameters(AgingCellForm),
             OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next`."),
         ],
-        responses={200: AgingItemPageSerializer, **BAD_QUERY},
+        responses={200: AgingCellItemPageSerializer, **BAD_QUERY},
         description="The items behind one cell of the aging: the same filters, the row's "
         "`key`, and `column`: a bucket label (`Current`, `1-30`, ...), `deductions`, "
         "`unapplied` or `total`.",
@@ -215,7 +217,160 @@ class AgingItemsApi(TenantAPIView):
         )
         paginator = AgingItemPagination()
         page = paginator.paginate_queryset(items, request, view=self)
-        body = AgingItemSerializer(
+        body = AgingCellItemSerializer(
             page, many=True, context={"base_currency": str(self.tenant.base_currency)}
         ).data
         return paginator.get_paginated_response(body)
+
+
+class KpiMonthSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="First day of the month.")
+    end = serializers.DateField(help_text="Month end, or today for the running month.")
+    inputs = serializers.DictField(child=serializers.CharField(), help_text="Base currency.")
+    kpis = serializers.DictField(
+        child=serializers.CharField(allow_null=True), help_text="null: undefined this month."
+    )
+
+
+class KpiDefinitionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    unit = serializers.CharField()
+    formula = serializers.CharField()
+    better = serializers.CharField()
+
+
+class KpiReportSerializer(serializers.Serializer):
+    base_currency = serializers.CharField()
+    definitions = KpiDefinitionSerializer(many=True)
+    months = KpiMonthSerializer(many=True)
+
+
+class KpiReportApi(TenantAPIView):
+    read_permission = Perm.REPORTS_VIEW
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="reports_kpis",
+        parameters=_parameters(KpiForm),
+        responses={200: KpiReportSerializer, **BAD_QUERY},
+        description="Receivables KPIs per month (oldest first, the running month last) with "
+        "the inputs each is computed from, over 12 to 24 months; filterable like the aging.",
+    )
+    def get(self, request: Request) -> Response:
+        form = KpiForm(request.query_params)
+        _valid(form)
+        base = str(self.tenant.base_currency)
+        months = kpi_months(
+            tenant=self.tenant,
+            months=form.cleaned_data.get("months") or 12,
+            book=form.book_filter(),
+        )
+        body = {
+            "base_currency": base,
+            "definitions": [vars(definition) for definition in KPI_DEFINITIONS],
+            "months": [
+                {
+                    "month": m.month,
+                    "end": m.end,
+                    "inputs": {
+                        "receivables": _money(m.receivables, base),
+                        "current": _money(m.current, base),
+                        "deductions": _money(m.deductions, base),
+                        "opening_receivables": _money(m.opening_receivables, base),
+                        "sales": _money(m.sales, base),
+                        "sales_last_3_months": _money(m.period_sales, base),
+                        "days_last_3_months": str(m.period_days),
+                        "cash_applied": _money(m.collected, base),
+                        "written_off": _money(m.written_off, base),
+                    },
+                    "kpis": {
+                        key: None if value is None else str(value) for key, value in m.kpis.items()
+                    },
+                }
+                for m in months
+            ],
+        }
+        return Response(KpiReportSerializer(body).data)
+
+
+class ForecastWeekSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    by_currency = serializers.DictField(child=serializers.CharField())
+    base = serializers.CharField()
+
+
+class BacktestSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="Exclusive.")
+    forecast = serializers.CharField()
+    collected = serializers.CharField()
+    error_percent = serializers.CharField(allow_null=True)
+
+
+class CashForecastSerializer(serializers.Serializer):
+    today = serializers.DateField()
+    base_currency = serializers.CharField()
+    weeks = ForecastWeekSerializer(many=True)
+    total_base = serializers.CharField()
+    later_base = serializers.CharField(help_text="Expected after the 13 weeks.")
+    overdue_beyond_habit_base = serializers.CharField(
+        help_text="More than 30 days past the expected date: not forecast."
+    )
+    backtest = BacktestSerializer(many=True, required=False)
+
+
+class CashForecastApi(TenantAPIView):
+    read_permission = Perm.REPORTS_VIEW
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="reports_cash_forecast",
+        parameters=[
+            OpenApiParameter(
+                "backtest",
+                OpenApiTypes.BOOL,
+                description="Also replay the last 6 months' forecasts against what came in.",
+            )
+        ],
+        responses={200: CashForecastSerializer, **BAD_QUERY},
+        description="Expected receipts for the next 13 weeks by week and currency, from each "
+        "customer's recent amount-weighted days late (risk class, then the book, as fallback).",
+    )
+    def get(self, request: Request) -> Response:
+        flag = request.query_params.get("backtest", "false").lower()
+        if flag not in {"true", "false", "1", "0"}:
+            raise ValidationError({"backtest": ["Use true or false."]})
+        base = str(self.tenant.base_currency)
+        forecast = cash_forecast(tenant=self.tenant)
+        body: dict[str, Any] = {
+            "today": forecast.today,
+            "base_currency": base,
+            "weeks": [
+                {
+                    "start": week.start,
+                    "end": week.end,
+                    "by_currency": {c: _money(a, c) for c, a in sorted(week.by_currency.items())},
+                    "base": _money(week.base, base),
+                }
+                for week in forecast.weeks
+            ],
+            "total_base": _money(forecast.total_base, base),
+            "later_base": _money(forecast.later_base, base),
+            "overdue_beyond_habit_base": _money(forecast.stale_base, base),
+        }
+        if flag in {"true", "1"}:
+            body["backtest"] = [
+                {
+                    "start": period.start,
+                    "end": period.end,
+                    "forecast": _money(period.predicted, base),
+                    "collected": _money(period.actual, base),
+                    "error_percent": None
+                    if period.error_percent is None
+                    else str(period.error_percent),
+                }
+                for period in forecast_backtest(tenant=self.tenant)
+            ]
+        return Response(CashForecastSerializer(body).data)

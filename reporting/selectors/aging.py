@@ -552,3 +552,34 @@ def aging_cell_items(
         if bucket.high is not None:
             items = items.filter(Q(aging_date__gte=query.as_of - timedelta(days=bucket.high)))
     return items.select_related("customer").order_by("aging_date", "pk")
+
+
+@dataclass(frozen=True)
+class OverdueCustomer:
+    customer_id: int
+    number: str
+    name: str
+    overdue: Decimal  # base currency
+    oldest_due: date
+
+
+def top_overdue_customers(*, tenant: Tenant, limit: int = 10) -> list[OverdueCustomer]:
+    """The customers with the most past due today (base currency), from the
+    aging summary; deductions and unapplied cash are left out."""
+    sql = """
+        SELECT b.customer_id, c.number, c.legal_name, b.overdue, b.oldest
+        FROM (
+            SELECT customer_id, SUM(open_base_amount) AS overdue, MIN(aging_date) AS oldest
+            FROM ledger_agingbalance
+            WHERE tenant_id = %(tenant)s AND side = 'debit' AND aging_date < %(today)s
+            GROUP BY customer_id
+            ORDER BY overdue DESC, customer_id
+            LIMIT %(limit)s
+        ) AS b
+        JOIN customers_customer AS c ON c.id = b.customer_id
+        ORDER BY b.overdue DESC, b.customer_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"tenant": tenant.pk, "today": tenant_today(tenant), "limit": limit})
+        rows = cursor.fetchall()
+    return [OverdueCustomer(row[0], row[1], row[2], row[3], row[4]) for row in rows]

@@ -114,6 +114,7 @@ def test_aging_page_with_drill_down_links(book, signed_in_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Acme Group AG" in html
+    assert '<th scope="col">Customer group</th>' in html
     assert "Other Tenant" not in html
     assert "column=deductions" in html
     items = client.get(

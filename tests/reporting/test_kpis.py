@@ -112,3 +112,38 @@ def test_filters_narrow_the_book_and_other_tenant_is_apart(book, tenant_b):
     with tenant_context(tenant_b):
         other = kpi_months(tenant=tenant_b, months=2)
     assert other[-1].receivables == Decimal("99999.00")
+
+
+def test_kpi_page_shows_tiles_formulas_and_trend(book, signed_in_client):
+    client = signed_in_client(book.tenant, "executive")
+    response = client.get("/reports/kpis/", {"months": "24"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="kpi-dso_countback"' in html
+    assert "How is this computed?" in html
+    assert "<svg" in html
+    assert html.count('<th scope="col" class="money">') >= 24
+    assert "Cora Collector" in html  # her customers are overdue
+    assert "99,999" not in html  # tenant B
+
+
+def test_kpi_page_refuses_bad_months(book, signed_in_client):
+    client = signed_in_client(book.tenant, "executive")
+    response = client.get("/reports/kpis/", {"months": "99"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_kpi_api_for_the_erp_and_cross_tenant(book, tenant_b, api_client_for):
+    body = api_client_for(book.tenant).get("/api/v1/reports/kpis/", {"months": "12"}).json()
+    assert len(body["months"]) == 12
+    latest = body["months"][-1]
+    assert latest["inputs"]["receivables"] == "4100.00"
+    assert latest["inputs"]["current"] == "1000.00"
+    assert latest["kpis"]["percent_current"] == "24.4"
+    assert {d["key"] for d in body["definitions"]} >= {"dso_countback", "cei", "ddo"}
+    other = api_client_for(tenant_b).get("/api/v1/reports/kpis/").json()
+    assert other["months"][-1]["inputs"]["receivables"] == "99999.00"
+    bad = api_client_for(book.tenant).get("/api/v1/reports/kpis/", {"country": "DEU"})
+    assert bad.status_code == 400
+    assert bad["Content-Type"].startswith("application/problem+json")

@@ -1,0 +1,132 @@
+"""The executive dashboard's panels (registered with the kernel's
+dashboard in ``ReportingConfig.ready``): KPI tiles with trend arrows, the
+aging, the DSO trend, the cash forecast, the customers most overdue and
+deductions by reason.
+
+Rendered once and cached briefly, keyed on the tenant's last ledger
+posting (every item and application posts one): a new posting changes the
+key, so the figures are never older than the ledger; a quiet ledger is
+served from the cache until the day or the time-to-live turns over.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Max, Sum
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+
+from deductions.models import Deduction
+from otc.ledger.models import ItemStatus, Posting
+from otc.tenancy.models import Tenant
+from otc.tenancy.roles import Perm, Role, role_can
+from otc.web.dashboards import DashboardPanel
+from reporting.charts import aging_chart
+from reporting.presentation import dso_trend_chart, forecast_chart, kpi_tiles
+from reporting.selectors.aging import AgingQuery, aging_report, top_overdue_customers
+from reporting.selectors.common import tenant_today
+from reporting.selectors.forecast import cash_forecast
+from reporting.selectors.kpis import kpi_months
+
+CACHE_SECONDS = 300
+TREND_MONTHS = 12
+
+
+def _cache_key(tenant: Tenant) -> str:
+    last = Posting.objects.for_tenant(tenant).aggregate(last=Max("pk"))["last"] or 0
+    return f"reporting:executive:v1:{tenant.pk}:{last}:{tenant_today(tenant).isoformat()}"
+
+
+def executive_panels(tenant: Tenant, viewer: Role) -> list[DashboardPanel]:
+    if not role_can(viewer, Perm.REPORTS_VIEW):
+        return []
+    key = _cache_key(tenant)
+    cached = cache.get(key)
+    if cached is None:
+        cached = _render(tenant)
+        cache.set(key, cached, CACHE_SECONDS)
+    # Rendered by our own templates (autoescaped) before caching.
+    return [
+        DashboardPanel(**{**panel, "html": mark_safe(panel["html"])})  # noqa: S308
+        for panel in cached
+    ]
+
+
+def _render(tenant: Tenant) -> list[dict[str, object]]:
+    base = str(tenant.base_currency)
+    months = kpi_months(tenant=tenant, months=TREND_MONTHS)
+    aging = aging_report(tenant=tenant, query=AgingQuery(as_of=tenant_today(tenant)), page_size=1)
+    totals = aging.totals[0] if aging.totals else None
+    labels = [bucket.label for bucket in aging.buckets]
+    amounts = totals.buckets if totals else [Decimal(0)] * len(labels)
+    forecast = cash_forecast(tenant=tenant)
+    deductions = (
+        Deduction.objects.for_tenant(tenant)
+        .filter(open_item__status=ItemStatus.OPEN)
+        .values("reason_code")
+        .annotate(count=Count("pk"), open_base=Sum("open_item__open_base_amount"))
+        .order_by("-open_base")[:8]
+    )
+    context = {"base_currency": base, "current_tenant": tenant}
+    panels: list[dict[str, object]] = [
+        {
+            "title": "Key figures this month",
+            "html": render_to_string(
+                "reporting/_kpi_tiles.html", {"tiles": kpi_tiles(months), **context}
+            ),
+            "testid": "executive-kpis",
+            "url": reverse("reporting:kpis"),
+            "wide": True,
+        },
+        {
+            "title": f"Aging today ({base})",
+            "html": render_to_string(
+                "reporting/panels/aging.html",
+                {"chart": aging_chart(labels, amounts, currency=base), "totals": totals, **context},
+            ),
+            "testid": "executive-aging",
+            "url": reverse("reporting:aging"),
+        },
+        {
+            "title": "DSO trend",
+            "html": render_to_string(
+                "reporting/panels/chart.html",
+                {"chart": dso_trend_chart(months), "note": "Days, at each month end."},
+            ),
+            "testid": "executive-dso",
+            "url": reverse("reporting:kpis"),
+        },
+        {
+            "title": f"Cash forecast, next 13 weeks ({base})",
+            "html": render_to_string(
+                "reporting/panels/chart.html",
+                {
+                    "chart": forecast_chart(forecast),
+                    "note": f"Expected receipts per week: {forecast.total_base:,.2f} {base} "
+                    "in all, from each customer's recent payment habits.",
+                },
+            ),
+            "testid": "executive-forecast",
+            "url": reverse("reporting:cash_forecast"),
+        },
+        {
+            "title": "Most overdue customers",
+            "html": render_to_string(
+                "reporting/panels/overdue.html",
+                {"customers": top_overdue_customers(tenant=tenant, limit=8), **context},
+            ),
+            "testid": "executive-overdue",
+        },
+        {
+            "title": "Open deductions by reason",
+            "html": render_to_string(
+                "reporting/panels/deductions.html", {"rows": list(deductions), **context}
+            ),
+            "testid": "executive-deductions",
+        },
+    ]
+    # SafeStrings do not survive pickling as safe: store plain text, mark on the way out.
+    return [{**panel, "html": str(panel["html"])} for panel in panels]
