@@ -12,12 +12,19 @@ from collections.abc import Iterator
 
 import pytest
 from django.db import connections
+from hypothesis import HealthCheck, settings
 
 from otc.settings.database import app_role_name, app_role_password
 from otc.tenancy.context import tenant_context
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytest_plugins = ["tests.fixtures_web", "tests.fixtures_api"]
+
+# Property tests judge the code, not the machine: on a loaded CI runner a
+# single draw can stall for seconds, which Hypothesis would report as a
+# failure (too_slow) or a missed deadline. Tests still set their own limits.
+settings.register_profile("otc", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("otc")
 
 
 def _login_as(*, app_role: bool) -> None:
