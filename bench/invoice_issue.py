@@ -6,6 +6,9 @@ only issuing is timed: `invoice_issue_many` in batches (default 1,000), each
 batch one transaction that numbers, locks rates, posts ledger items with
 their postings and writes the audit trail. Throughput is printed per batch
 and overall.
+
+`--installments` issues every invoice under "3X30" terms (30/30/40 % at
+30/60/90 days): three ledger items and three installment rows per invoice.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--customers", type=int, default=2_000)
+    parser.add_argument("--installments", action="store_true", help="issue under 3X30 split terms")
     args = parser.parse_args()
     setup_django()
 
@@ -31,6 +35,7 @@ def main() -> None:
     from invoicing.totals import compute_totals
     from otc.audit.services import Actor
     from otc.customers.models import Customer
+    from otc.customers.services import InstallmentSpec, payment_terms_create
     from otc.fx.services import manual_rate_set
     from otc.tenancy.context import tenant_context
     from otc.tenancy.models import Tenant
@@ -49,6 +54,19 @@ def main() -> None:
             to_currency="EUR",
             rate=Decimal("0.8612"),
         )
+        terms = None
+        if args.installments:
+            terms = payment_terms_create(
+                tenant=tenant,
+                actor=actor,
+                code="3X30",
+                name="3 installments: 30/30/40 % at 30/60/90 days",
+                net_days=90,
+                installments=[
+                    InstallmentSpec(share_percent=Decimal(share), net_days=days, kind="net")
+                    for share, days in (("30", 30), ("30", 60), ("40", 90))
+                ],
+            )
         customers = Customer.objects.bulk_create(
             [
                 Customer(
@@ -73,6 +91,7 @@ def main() -> None:
                         series="INV",
                         currency="USD" if (offset + i) % 4 == 0 else "EUR",
                         issue_date=issue_date,
+                        payment_terms=terms,
                     )
                     for i in range(count)
                 ]
@@ -115,8 +134,10 @@ def main() -> None:
                 print(f"  batch {offset // args.batch + 1}: {len(batch) / elapsed:,.0f} invoices/s")
         total = time.perf_counter() - total_started
         issued = Invoice.objects.filter(status="issued").count()
+        split = "in 3 installments each" if args.installments else "one ledger item each"
         print(
-            f"issued {issued:,} invoices in {total:.1f} s: {issued / total:,.0f} invoices/s "
+            f"issued {issued:,} invoices ({split}) in {total:.1f} s: "
+            f"{issued / total:,.0f} invoices/s "
             f"sustained (slowest batch {min(rates):,.0f}/s, fastest {max(rates):,.0f}/s)"
         )
 

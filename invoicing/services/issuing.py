@@ -53,6 +53,7 @@ from invoicing.services.numbering import next_document_number, next_document_num
 from invoicing.services.transitions import _transition
 from invoicing.totals import compute_totals
 from otc.audit.services import Actor, AuditEntry, audit_record, audit_record_many
+from otc.customers.models import PaymentTerms
 from otc.errors import ConflictError, ValidationFailed
 from otc.fx.selectors import RateUnavailableError, fx_rate
 from otc.ledger.models import ApplicationKind, ItemKind, OpenItem
@@ -392,8 +393,15 @@ def invoice_issue_many(
     rates: dict[tuple[str, date], Decimal] = {}
     plans: dict[int, list[PlannedInstallment]] = {}
     blocks: dict[tuple[str, int], list[Invoice]] = {}
+    # One terms object per terms row, so split terms read their parts once
+    # for the whole batch (the selector caches them on the object).
+    shared_terms: dict[int, PaymentTerms] = {}
     for pk in ids:
         invoice = locked[pk]
+        if invoice.payment_terms is not None:
+            invoice.payment_terms = shared_terms.setdefault(
+                invoice.payment_terms.pk, invoice.payment_terms
+            )
         if invoice.kind == InvoiceKind.CREDIT_MEMO or invoice.related_invoice_id is not None:
             raise ValidationFailed(
                 f"{invoice} refers to another document: issue it on its own.",

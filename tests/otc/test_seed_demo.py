@@ -5,6 +5,7 @@ changes nothing."""
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -14,7 +15,13 @@ from stdnum.util import get_cc_module
 
 from otc.accounts.models import User
 from otc.audit.models import AuditEvent
-from otc.customers.models import Customer, CustomerAddress, CustomerContact
+from otc.customers.models import (
+    Customer,
+    CustomerAddress,
+    CustomerContact,
+    PaymentTerms,
+    PaymentTermsInstallment,
+)
 from otc.customers.tax_ids import normalize_tax_id
 from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Membership, Tenant
@@ -155,6 +162,13 @@ def test_seeded_customers_are_complete_valid_and_audited(db):
             assert any(customer.parent_id for customer in customers), "no customer groups"
             created = AuditEvent.objects.filter(action="customer.created").count()
             assert created == CUSTOMERS
+            split = PaymentTerms.objects.get(code="3X30")
+            parts = PaymentTermsInstallment.objects.filter(terms=split).order_by("sequence")
+            assert [(p.share_percent, p.net_days) for p in parts] == [
+                (Decimal(30), 30),
+                (Decimal(30), 60),
+                (Decimal(40), 90),
+            ]
 
 
 def test_second_run_changes_nothing_and_says_so(db):

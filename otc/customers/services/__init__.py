@@ -31,6 +31,7 @@ from otc.customers.services.customers import (
     customer_upsert_by_external_ref,
 )
 from otc.customers.services.payment_terms import (
+    InstallmentSpec,
     PaymentTermsFields,
     payment_terms_create,
     payment_terms_update,
@@ -43,6 +44,7 @@ __all__ = [
     "ContactData",
     "ContactFields",
     "CustomerFields",
+    "InstallmentSpec",
     "PaymentTermsFields",
     "allowed_statuses",
     "customer_address_add",

@@ -55,7 +55,12 @@ from otc.accounts.models import User
 from otc.accounts.services import user_create
 from otc.audit.services import Actor
 from otc.customers.models import AddressKind, ContactRole, Customer, CustomerStatus, PaymentTerms
-from otc.customers.services import customer_create, customer_set_status, payment_terms_create
+from otc.customers.services import (
+    InstallmentSpec,
+    customer_create,
+    customer_set_status,
+    payment_terms_create,
+)
 from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Role
@@ -638,7 +643,15 @@ PAYMENT_TERMS: tuple[tuple[str, str, str, int, str, int, int], ...] = (
     ("2-10-NET30", "2% 10 days, 30 days net", "net", 30, "2", 10, 18),
     ("3-8-NET45", "3% 8 days, 45 days net", "net", 45, "3", 8, 4),
     ("EOM30", "End of month + 30 days", "eom", 30, "0", 0, 10),
+    # Offered, given to no demo customer yet: the seeded book pays every
+    # document through one ledger item (seed_demo_invoicing), and a weight
+    # of 0 keeps every other customer's terms as they were.
+    ("3X30", "3 installments: 30/30/40 % at 30/60/90 days", "net", 90, "0", 0, 0),
 )
+# Split terms: (share %, net days) of every part, in due order.
+PAYMENT_TERMS_INSTALLMENTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "3X30": (("30", 30), ("30", 60), ("40", 90)),
+}
 
 
 # --- customers ----------------------------------------------------------------------
@@ -904,6 +917,10 @@ def _seed_payment_terms(tenant: Tenant, actor: Actor) -> list[tuple[PaymentTerms
                 net_days=net_days,
                 discount_percent=Decimal(percent),
                 discount_days=discount_days,
+                installments=[
+                    InstallmentSpec(share_percent=Decimal(share), net_days=days, kind=kind)
+                    for share, days in PAYMENT_TERMS_INSTALLMENTS.get(code, ())
+                ],
             ),
             weight,
         )
