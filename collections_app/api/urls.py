@@ -1,6 +1,6 @@
 """Mounted at /api/v1/ by otc.urls, without a namespace."""
 
-from django.urls import path
+from django.urls import include, path
 
 from collections_app.api import views
 
@@ -51,4 +51,5 @@ urlpatterns = [
     ),
     path("cash-metrics/", views.CashMetricsApi.as_view(), name="api-cash-metrics"),
     path("csv-mappings/", views.CsvMappingListApi.as_view(), name="api-csv-mapping-list"),
+    path("", include("collections_app.dunning.api.urls")),
 ]

@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
     # Several models have a `kind`; name each enum after its model's choices.
     "ENUM_NAME_OVERRIDES": {
         "AddressKindEnum": "otc.customers.models.AddressKind",
+        "CollectionActivityKindEnum": "collections_app.dunning.models.ActivityKind",
+        "CallOutcomeEnum": "collections_app.dunning.models.CallOutcome",
         "PaymentTermsKindEnum": "otc.customers.models.PaymentTermsKind",
         "OpenItemKindEnum": "otc.ledger.models.ItemKind",
         "OpenItemStatusEnum": "otc.ledger.models.ItemStatus",

@@ -38,7 +38,6 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML
 
 from collections_app.dunning.models import (
     ChargeKind,
@@ -51,10 +50,8 @@ from collections_app.dunning.models import (
     LetterStatus,
     RunStatus,
 )
+from collections_app.dunning.services import documents as fmt
 from collections_app.dunning.services.templating import render_template_text
-from invoicing.documents import formatting as fmt
-from invoicing.documents.pdf import data_only_fetcher
-from invoicing.documents_source import seller_of
 from otc.audit.services import Actor
 from otc.customers.models import ContactRole, Customer
 from otc.customers.selectors import customer_contacts_for_role
@@ -201,19 +198,7 @@ def letter_content(*, tenant: Tenant, letter: DunningLetter) -> LetterContent:
 
 
 def _branding_context(tenant: Tenant) -> dict[str, Any]:
-    import base64
-
-    seller = seller_of(tenant)
-    logo_uri = ""
-    if seller.branding.logo:
-        encoded = base64.b64encode(seller.branding.logo).decode()
-        logo_uri = f"data:{seller.branding.logo_mime};base64,{encoded}"
-    return {
-        "seller": seller,
-        "logo_uri": logo_uri,
-        "primary": seller.branding.primary_colour,
-        "accent": seller.branding.accent_colour,
-    }
+    return fmt.branding_context(tenant)
 
 
 def letter_html(*, tenant: Tenant, letter: DunningLetter, content: LetterContent) -> str:
@@ -231,8 +216,7 @@ def letter_html(*, tenant: Tenant, letter: DunningLetter, content: LetterContent
 
 
 def html_to_pdf(html: str) -> bytes:
-    pdf: bytes = HTML(string=html, url_fetcher=data_only_fetcher()).write_pdf()
-    return pdf
+    return fmt.html_to_pdf(html)
 
 
 def _interest_days(tenant: Tenant, notice: DunningNotice) -> int:

@@ -77,13 +77,21 @@ _POLICY_OF_CUSTOMER = """
 
 # The due (item, level) pairs; shared by the run and its preview.
 _DUE_PAIRS = """
-    customers AS (
+    customers AS MATERIALIZED (
         SELECT c.id AS customer_id, c.language, {policy_of_customer} AS policy_id
           FROM {customer} c
           LEFT JOIN {profile} cp ON cp.customer_id = c.id AND cp.tenant_id = %(tenant)s
          WHERE c.tenant_id = %(tenant)s AND c.status NOT IN ('on_hold', 'in_legal')
     ),
-    items AS (
+    levels AS MATERIALIZED (
+        -- The day (relative to the due date) each level is reached, grace included.
+        SELECT l.id, l.policy_id, l.number, l.days_overdue, p.min_amount,
+               l.days_overdue + CASE WHEN l.days_overdue > 0 THEN p.grace_days ELSE 0 END
+                   AS threshold
+          FROM {level} l JOIN {policy} p ON p.id = l.policy_id
+         WHERE l.tenant_id = %(tenant)s AND p.tenant_id = %(tenant)s AND p.is_active
+    ),
+    items AS MATERIALIZED (
         SELECT i.id AS item_id, i.customer_id, cu.policy_id, cu.language, i.currency,
                i.open_amount, i.open_base_amount, (%(day)s::date - i.due_date) AS days
           FROM {item} i
@@ -105,30 +113,28 @@ _DUE_PAIRS = """
                                    WHERE pi1.tenant_id = %(tenant)s AND pi1.promise_id = pr.id
                                      AND pi1.open_item_id = i.id)))
     ),
-    reached AS (
-        SELECT it.*, lvl.id AS level_id, lvl.number AS level_number
+    highest AS MATERIALIZED (
+        -- Each item's highest level reached; a reminder before the due date
+        -- (zero or negative days) makes no sense once it is past.
+        SELECT DISTINCT ON (it.item_id)
+               it.*, lv.id AS level_id, lv.number AS level_number, lv.min_amount
           FROM items it
-          JOIN {policy} p ON p.id = it.policy_id
-          JOIN LATERAL (
-              SELECT l.id, l.number FROM {level} l
-               WHERE l.tenant_id = %(tenant)s AND l.policy_id = it.policy_id
-                 AND it.days >= l.days_overdue
-                                 + CASE WHEN l.days_overdue > 0 THEN p.grace_days ELSE 0 END
-                 -- a reminder before the due date makes no sense once it is past
-                 AND (l.days_overdue > 0 OR it.days <= 0)
-               ORDER BY l.number DESC LIMIT 1
-          ) lvl ON true
+          JOIN levels lv ON lv.policy_id = it.policy_id AND it.days >= lv.threshold
+                        AND (lv.days_overdue > 0 OR it.days <= 0)
+         ORDER BY it.item_id, lv.number DESC
+    ),
+    reached AS (
+        SELECT h.* FROM highest h
          WHERE NOT EXISTS (
                SELECT 1 FROM {notice} n
-                WHERE n.tenant_id = %(tenant)s AND n.open_item_id = it.item_id
-                  AND n.level_number >= lvl.number)
+                WHERE n.tenant_id = %(tenant)s AND n.open_item_id = h.item_id
+                  AND n.level_number >= h.level_number)
     ),
-    due AS (
+    due AS MATERIALIZED (
         SELECT r.* FROM (
             SELECT r0.*, SUM(r0.open_base_amount) OVER (PARTITION BY r0.customer_id) AS total
               FROM reached r0) r
-          JOIN {policy} p ON p.id = r.policy_id
-         WHERE r.total >= p.min_amount
+         WHERE r.total >= r.min_amount
     )
 """.replace("{policy_of_customer}", _POLICY_OF_CUSTOMER)
 
