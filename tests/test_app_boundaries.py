@@ -34,10 +34,6 @@ SHARED_INTERFACE = {"otc.api", "otc.web"}
 KERNEL_PUBLIC = {
     "otc.tenancy": {"context", "roles", "rls", "managers", "middleware"},
     "otc.fx": {"money"},
-    # The printed-document toolkit (Babel formatting, the WeasyPrint renderer
-    # with its safe URL fetcher, the tenant's seller block) is shared by every
-    # branded PDF: dunning letters and statements print with it too.
-    "invoicing": {"documents", "documents_source"},
 }
 # The composition roots and the shared web shell wire apps together.
 EXEMPT = {"otc/urls.py", "otc/celery.py"}
