@@ -557,18 +557,7 @@ def _by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment 
     if fx:
         return _short_in_other_currency(ctx, items, found, fx, base, corroborated=corroborated)
     if shortfall <= ctx.tolerance(total):
-        last = full[-1]
-        adjusted = [
-            *full[:-1],
-            Allocation(
-                last.item_id,
-                last.number,
-                last.currency,
-                last.amount - shortfall,
-                last.payment_amount - shortfall,
-                write_off=shortfall,
-            ),
-        ]
+        adjusted = _write_off_from_the_end(full, shortfall)
         reasons = [
             found,
             Reason(
@@ -881,6 +870,30 @@ def _without_references(
             options.append((0.85, [allocation], ZERO, None, reasons))
             break
     return options
+
+
+def _write_off_from_the_end(full: list[Allocation], shortfall: Decimal) -> list[Allocation]:
+    """Settle the items in full, the payment short by `shortfall` (same
+    currency): the newest items absorb it as a write-off, each at most its
+    own amount, so a tiny last item never ends up with a negative payment."""
+    adjusted = list(full)
+    rest = shortfall
+    for index in range(len(adjusted) - 1, -1, -1):
+        if rest <= 0:
+            break
+        allocation = adjusted[index]
+        taken = min(rest, allocation.amount)
+        adjusted[index] = Allocation(
+            allocation.item_id,
+            allocation.number,
+            allocation.currency,
+            allocation.amount - taken,
+            allocation.payment_amount - taken,
+            discount=allocation.discount,
+            write_off=allocation.write_off + taken,
+        )
+        rest -= taken
+    return adjusted
 
 
 def _confidence(customer_score: float, certainty: float) -> int:
