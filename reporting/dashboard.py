@@ -3,20 +3,24 @@ dashboard in ``ReportingConfig.ready``): KPI tiles with trend arrows, the
 aging, the DSO trend, the cash forecast, the customers most overdue and
 deductions by reason.
 
-Rendered once and cached briefly, keyed on the tenant's last ledger
-posting (every item and application posts one): a new posting changes the
-key, so the figures are never older than the ledger; a quiet ledger is
-served from the cache until the day or the time-to-live turns over.
+Rendered once and cached, keyed on the tenant's last ledger posting (every
+item and application posts one). At a million items the figures take tens
+of seconds to compute, far too long for a page, so when a posting has
+moved the key the page serves the last rendering (stamped with its time)
+and a Celery task on the reports queue renders the new one; only a tenant's
+very first view computes in the request.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from deductions.models import Deduction
@@ -32,22 +36,44 @@ from reporting.selectors.forecast import cash_forecast
 from reporting.selectors.kpis import kpi_months
 
 CACHE_SECONDS = 300
+LATEST_SECONDS = 24 * 3600
+REFRESH_LOCK_SECONDS = 120
 TREND_MONTHS = 12
 
 
 def _cache_key(tenant: Tenant) -> str:
     last = Posting.objects.for_tenant(tenant).aggregate(last=Max("pk"))["last"] or 0
-    return f"reporting:executive:v1:{tenant.pk}:{last}:{tenant_today(tenant).isoformat()}"
+    return f"reporting:executive:v2:{tenant.pk}:{last}:{tenant_today(tenant).isoformat()}"
+
+
+def _latest_key(tenant: Tenant) -> str:
+    return f"reporting:executive:v2:{tenant.pk}:latest"
+
+
+def executive_dashboard_refresh(*, tenant: Tenant) -> list[dict[str, object]]:
+    """Render the panels now and cache them under the current key and as
+    the tenant's latest rendering."""
+    key = _cache_key(tenant)
+    rendered = _render(tenant)
+    cache.set(key, rendered, CACHE_SECONDS)
+    cache.set(_latest_key(tenant), rendered, LATEST_SECONDS)
+    cache.delete(f"{_latest_key(tenant)}:refreshing")
+    return rendered
 
 
 def executive_panels(tenant: Tenant, viewer: Role) -> list[DashboardPanel]:
     if not role_can(viewer, Perm.REPORTS_VIEW):
         return []
-    key = _cache_key(tenant)
-    cached = cache.get(key)
+    cached = cache.get(_cache_key(tenant))
     if cached is None:
-        cached = _render(tenant)
-        cache.set(key, cached, CACHE_SECONDS)
+        cached = cache.get(_latest_key(tenant))
+        if cached is None:
+            cached = executive_dashboard_refresh(tenant=tenant)
+        elif cache.add(f"{_latest_key(tenant)}:refreshing", 1, REFRESH_LOCK_SECONDS):
+            # One refresh at a time per tenant, whoever opens the page.
+            from reporting.tasks import refresh_executive_dashboard
+
+            refresh_executive_dashboard.delay_on_commit(tenant.pk)
     # Rendered by our own templates (autoescaped) before caching.
     return [
         DashboardPanel(**{**panel, "html": mark_safe(panel["html"])})  # noqa: S308
@@ -71,9 +97,10 @@ def _render(tenant: Tenant) -> list[dict[str, object]]:
         .order_by("-open_base")[:8]
     )
     context = {"base_currency": base, "current_tenant": tenant}
+    stamp = timezone.localtime(timezone=ZoneInfo(tenant.timezone)).strftime("%d %b %Y %H:%M")
     panels: list[dict[str, object]] = [
         {
-            "title": "Key figures this month",
+            "title": f"Key figures this month (computed {stamp})",
             "html": render_to_string(
                 "reporting/_kpi_tiles.html", {"tiles": kpi_tiles(months), **context}
             ),

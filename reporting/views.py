@@ -27,9 +27,9 @@ from reporting.forms import (
     KpiForm,
 )
 from reporting.presentation import dso_trend_chart, forecast_chart, kpi_tiles
+from reporting.report_cache import cached_cash_forecast, cached_forecast_backtest
 from reporting.selectors.aging import AmountIn, Column, aging_cell_items, aging_report
 from reporting.selectors.common import buckets_for, tenant_bucket_days, tenant_today
-from reporting.selectors.forecast import cash_forecast, forecast_backtest
 from reporting.selectors.kpis import (
     KPI_DEFINITIONS,
     collector_performance,
@@ -239,7 +239,7 @@ def kpis(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.REPORTS_VIEW)
 def cash_forecast_page(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
-    forecast = cash_forecast(tenant=tenant)
+    forecast = cached_cash_forecast(tenant=tenant)
     return render(
         request,
         "reporting/cash_forecast.html",
@@ -254,6 +254,6 @@ def cash_forecast_page(request: HttpRequest) -> HttpResponse:
                 }
                 for week in forecast.weeks
             ],
-            "backtest": forecast_backtest(tenant=tenant),
+            "backtest": cached_forecast_backtest(tenant=tenant),
         },
     )

@@ -21,8 +21,8 @@ from otc.api.views import TenantAPIView
 from otc.fx.money import quantize_money
 from otc.tenancy.roles import Perm
 from reporting.forms import AgingCellForm, AgingForm, KpiForm
+from reporting.report_cache import cached_cash_forecast, cached_forecast_backtest
 from reporting.selectors.aging import AgingLine, aging_cell_items, aging_report
-from reporting.selectors.forecast import cash_forecast, forecast_backtest
 from reporting.selectors.kpis import KPI_DEFINITIONS, kpi_months
 
 TAGS = ["Reports"]
@@ -318,7 +318,12 @@ class CashForecastSerializer(serializers.Serializer):
     overdue_beyond_habit_base = serializers.CharField(
         help_text="More than 30 days past the expected date: not forecast."
     )
-    backtest = BacktestSerializer(many=True, required=False)
+    backtest = BacktestSerializer(
+        many=True,
+        required=False,
+        help_text="With backtest=true, once computed in the background (it replays six months "
+        "of the ledger); absent until then: ask again in a few minutes.",
+    )
 
 
 class CashForecastApi(TenantAPIView):
@@ -343,7 +348,7 @@ class CashForecastApi(TenantAPIView):
         if flag not in {"true", "false", "1", "0"}:
             raise ValidationError({"backtest": ["Use true or false."]})
         base = str(self.tenant.base_currency)
-        forecast = cash_forecast(tenant=self.tenant)
+        forecast = cached_cash_forecast(tenant=self.tenant)
         body: dict[str, Any] = {
             "today": forecast.today,
             "base_currency": base,
@@ -360,7 +365,8 @@ class CashForecastApi(TenantAPIView):
             "later_base": _money(forecast.later_base, base),
             "overdue_beyond_habit_base": _money(forecast.stale_base, base),
         }
-        if flag in {"true", "1"}:
+        backtest = cached_forecast_backtest(tenant=self.tenant) if flag in {"true", "1"} else None
+        if backtest is not None:
             body["backtest"] = [
                 {
                     "start": period.start,
@@ -371,6 +377,6 @@ class CashForecastApi(TenantAPIView):
                     if period.error_percent is None
                     else str(period.error_percent),
                 }
-                for period in forecast_backtest(tenant=self.tenant)
+                for period in backtest
             ]
         return Response(CashForecastSerializer(body).data)
