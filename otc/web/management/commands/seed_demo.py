@@ -840,6 +840,13 @@ class Command(BaseCommand):
             )
         if apps.is_installed("credit"):
             call_command("seed_demo_credit", verbosity=options["verbosity"], stderr=self.stderr)
+        # Disputes and dunning read the AR book and the credit classes above.
+        for app, command in (
+            ("deductions", "seed_demo_deductions"),
+            ("collections_app", "seed_demo_collections"),
+        ):
+            if apps.is_installed(app):
+                call_command(command, verbosity=options["verbosity"], stderr=self.stderr)
         self.stdout.write(login_sheet(url=options["url"]))
 
     def _progress(self, message: str) -> None:
