@@ -17,7 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, F, Max, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -92,7 +92,8 @@ def _render(tenant: Tenant) -> list[dict[str, object]]:
     deductions = (
         Deduction.objects.for_tenant(tenant)
         .filter(open_item__status=ItemStatus.OPEN)
-        .values("reason_code")
+        # Our reason code (mapped or set by an analyst), not the customer's claim code.
+        .values(reason_label=F("reason__name"))
         .annotate(count=Count("pk"), open_base=Sum("open_item__open_base_amount"))
         .order_by("-open_base")[:8]
     )

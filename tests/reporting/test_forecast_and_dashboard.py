@@ -126,3 +126,21 @@ def test_auditor_sees_the_executive_panels(book, signed_in_client):
     auditor_view = signed_in_client(book.tenant, "auditor").get("/dashboards/executive/")
     assert auditor_view.status_code == 200
     assert 'data-testid="panel-executive-aging"' in auditor_view.content.decode()
+
+
+def test_executive_deductions_panel_names_our_reason_codes(tenant_a, tenant_b, signed_in_client):
+    from deductions.models import ReasonCode
+    from tests.deductions.conftest import short_paid_invoice
+    from tests.factories import CustomerFactory
+
+    cache.clear()
+    with tenant_context(tenant_a):
+        acme = CustomerFactory(number="A-1", legal_name="Acme GmbH", currency="EUR")
+        # The customer's claim code means nothing to us yet: "unidentified".
+        _invoice, _payment, deduction = short_paid_invoice(tenant_a, acme, claim_code="ZZ9")
+        reason = ReasonCode.objects.get(pk=deduction.reason_id)
+    html = signed_in_client(tenant_a, "executive").get("/dashboards/executive/").content.decode()
+    panel = html.split('data-testid="panel-executive-deductions"')[1]
+    assert reason.name in panel
+    assert "ZZ9" not in panel
+    assert "190,00" in panel or "190.00" in panel
