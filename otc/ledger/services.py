@@ -6,6 +6,7 @@ expressions and writes the audit event."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -609,6 +610,132 @@ def ledger_write_off(
 DEDUCTION_TRANSFER_SOURCE = "ledger.deduction_transfer"
 
 
+@dataclass(frozen=True)
+class _Taker:
+    """The new item that takes an amount over from another (see _move_open_amount)."""
+
+    kind: str
+    number: str
+    due_date: date | None
+    source_type: str
+    source_id: str
+
+
+def _move_open_amount(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    source: OpenItem,
+    taker: _Taker,
+    counter_number: str,
+    counter_source_type: str,
+    amount: Decimal,
+    base: Decimal,
+    effective_date: date,
+    memo: Callable[[OpenItem], str],
+    action: str,
+    change_key: str,
+    reason: str,
+) -> OpenItem:
+    """Move `amount` (`base` in the base currency, already relieved from the
+    locked `source`) from `source` onto a new item the customer owes instead.
+
+    A counter item (kind REVERSAL, the kind the ledger keeps for its own
+    counter items) settles the source; both new items post against cash
+    clearing, so the clearing lines cancel and nothing reaches the P&L. Both
+    carry the source's rate and exactly the base amount it is relieved by,
+    so the customer's balance is unchanged to the cent, in base currency too.
+    Runs inside the caller's transaction, which holds the source's row lock.
+    """
+    items = OpenItem.objects.for_tenant(tenant)
+    common = {
+        "tenant": tenant,
+        "customer": source.customer,
+        "currency": source.currency,
+        "fx_rate": source.fx_rate,
+        "document_date": effective_date,
+    }
+    new_item = items.create(
+        kind=taker.kind,
+        number=taker.number[:64],
+        amount=amount,
+        base_amount=base,
+        open_amount=amount,
+        open_base_amount=base,
+        due_date=taker.due_date,
+        source_type=taker.source_type,
+        source_id=taker.source_id,
+        **common,
+    )
+    counter = items.create(
+        kind=ItemKind.REVERSAL,
+        number=counter_number[:64],
+        amount=-amount,
+        base_amount=-base,
+        open_amount=-amount,
+        open_base_amount=-base,
+        due_date=None,
+        source_type=counter_source_type,
+        source_id=str(new_item.pk),
+        **common,
+    )
+    _post(
+        tenant=tenant,
+        actor=actor,
+        customer=source.customer,
+        effective_date=effective_date,
+        memo=memo(new_item),
+        lines=[
+            _Line(Account.RECEIVABLE, new_item, source.currency, amount, base),
+            _Line(Account.CASH_CLEARING, None, source.currency, -amount, -base),
+            _Line(Account.RECEIVABLE, counter, source.currency, -amount, -base),
+            _Line(Account.CASH_CLEARING, None, source.currency, amount, base),
+        ],
+    )
+    settle = _post(
+        tenant=tenant,
+        actor=actor,
+        customer=source.customer,
+        effective_date=effective_date,
+        memo=f"{ApplicationKind.DEDUCTION.label}: {counter.number} to {source.number}",
+        lines=[
+            _Line(Account.RECEIVABLE, counter, source.currency, amount, base),
+            _Line(Account.RECEIVABLE, source, source.currency, -amount, -base),
+        ],
+    )
+    application = Application.objects.for_tenant(tenant).create(
+        tenant=tenant,
+        kind=ApplicationKind.DEDUCTION,
+        debit_item=source,
+        credit_item=counter,
+        amount=amount,
+        credit_amount=amount,
+        debit_base_amount=base,
+        credit_base_amount=base,
+        fx_gain_base=Decimal(0),
+        effective_date=effective_date,
+        posting=settle,
+        created_by=actor.user,
+    )
+    _set_open(source, delta=-amount, base_delta=-base, on=effective_date)
+    _set_open(counter, delta=amount, base_delta=base, on=effective_date)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        action=action,
+        instance=application,
+        changes={
+            **_open_changes(source, counter, amount, amount),
+            change_key: {
+                "before": None,
+                "after": f"{new_item.number} {_money(amount, source.currency)}",
+            },
+            "reason": {"before": None, "after": reason},
+        },
+    )
+    return new_item
+
+
 def ledger_transfer_to_deduction(
     *,
     tenant: Tenant,
@@ -647,91 +774,27 @@ def ledger_transfer_to_deduction(
                 f"a deduction of {_money(amount, debit.currency)} cannot be taken from it."
             )
         base = _relieve(debit, amount, tenant.base_currency)
-        items = OpenItem.objects.for_tenant(tenant)
-        common = {
-            "tenant": tenant,
-            "customer": debit.customer,
-            "currency": debit.currency,
-            "fx_rate": debit.fx_rate,
-            "document_date": effective_date,
-            "source_type": source_type,
-            "source_id": source_id,
-        }
-        deduction = items.create(
-            kind=ItemKind.DEDUCTION,
-            number=number[:64],
+        return _move_open_amount(
+            tenant=tenant,
+            actor=actor,
+            source=debit,
+            taker=_Taker(
+                kind=ItemKind.DEDUCTION,
+                number=number,
+                due_date=effective_date,
+                source_type=source_type,
+                source_id=source_id,
+            ),
+            counter_number=f"DT-{debit.number}",
+            counter_source_type=DEDUCTION_TRANSFER_SOURCE,
             amount=amount,
-            base_amount=base,
-            open_amount=amount,
-            open_base_amount=base,
-            due_date=effective_date,
-            **common,
-        )
-        counter = items.create(
-            kind=ItemKind.REVERSAL,
-            number=f"DT-{debit.number}"[:64],
-            amount=-amount,
-            base_amount=-base,
-            open_amount=-amount,
-            open_base_amount=-base,
-            due_date=None,
-            **{**common, "source_type": DEDUCTION_TRANSFER_SOURCE, "source_id": str(deduction.pk)},
-        )
-        _post(
-            tenant=tenant,
-            actor=actor,
-            customer=debit.customer,
+            base=base,
             effective_date=effective_date,
-            memo=f"Deduction {deduction.number} from {debit.number}: {reason}",
-            lines=[
-                _Line(Account.RECEIVABLE, deduction, debit.currency, amount, base),
-                _Line(Account.CASH_CLEARING, None, debit.currency, -amount, -base),
-                _Line(Account.RECEIVABLE, counter, debit.currency, -amount, -base),
-                _Line(Account.CASH_CLEARING, None, debit.currency, amount, base),
-            ],
-        )
-        settle = _post(
-            tenant=tenant,
-            actor=actor,
-            customer=debit.customer,
-            effective_date=effective_date,
-            memo=f"{ApplicationKind.DEDUCTION.label}: {counter.number} to {debit.number}",
-            lines=[
-                _Line(Account.RECEIVABLE, counter, debit.currency, amount, base),
-                _Line(Account.RECEIVABLE, debit, debit.currency, -amount, -base),
-            ],
-        )
-        application = Application.objects.for_tenant(tenant).create(
-            tenant=tenant,
-            kind=ApplicationKind.DEDUCTION,
-            debit_item=debit,
-            credit_item=counter,
-            amount=amount,
-            credit_amount=amount,
-            debit_base_amount=base,
-            credit_base_amount=base,
-            fx_gain_base=Decimal(0),
-            effective_date=effective_date,
-            posting=settle,
-            created_by=actor.user,
-        )
-        _set_open(debit, delta=-amount, base_delta=-base, on=effective_date)
-        _set_open(counter, delta=amount, base_delta=base, on=effective_date)
-        audit_record(
-            tenant=tenant,
-            actor=actor,
+            memo=lambda taker: f"Deduction {taker.number} from {debit.number}: {reason}",
             action="ledger.transferred_to_deduction",
-            instance=application,
-            changes={
-                **_open_changes(debit, counter, amount, amount),
-                "deduction": {
-                    "before": None,
-                    "after": f"{deduction.number} {_money(amount, debit.currency)}",
-                },
-                "reason": {"before": None, "after": reason},
-            },
+            change_key="deduction",
+            reason=reason,
         )
-    return deduction
 
 
 def ledger_transfer_to_deduction_reverse(
@@ -820,90 +883,24 @@ def ledger_transfer_from_deduction(
                 f"open; {_money(amount, deduction.currency)} cannot be re-billed."
             )
         base = _relieve(deduction, amount, tenant.base_currency)
-        items = OpenItem.objects.for_tenant(tenant)
-        common = {
-            "tenant": tenant,
-            "customer": deduction.customer,
-            "currency": deduction.currency,
-            "fx_rate": deduction.fx_rate,
-            "document_date": effective_date,
-        }
-        rebill = items.create(
-            kind=ItemKind.DEBIT_MEMO,
-            number=number[:64],
+        return _move_open_amount(
+            tenant=tenant,
+            actor=actor,
+            source=deduction,
+            taker=_Taker(
+                kind=ItemKind.DEBIT_MEMO,
+                number=number,
+                due_date=due_date,
+                source_type=source_type,
+                source_id=source_id,
+            ),
+            counter_number=f"RB-{deduction.number}",
+            counter_source_type=REBILL_SOURCE,
             amount=amount,
-            base_amount=base,
-            open_amount=amount,
-            open_base_amount=base,
-            due_date=due_date,
-            source_type=source_type,
-            source_id=source_id,
-            **common,
-        )
-        counter = items.create(
-            kind=ItemKind.REVERSAL,
-            number=f"RB-{deduction.number}"[:64],
-            amount=-amount,
-            base_amount=-base,
-            open_amount=-amount,
-            open_base_amount=-base,
-            due_date=None,
-            source_type=REBILL_SOURCE,
-            source_id=str(rebill.pk),
-            **common,
-        )
-        _post(
-            tenant=tenant,
-            actor=actor,
-            customer=deduction.customer,
+            base=base,
             effective_date=effective_date,
-            memo=f"Re-bill {rebill.number} of {deduction.number}: {reason}",
-            lines=[
-                _Line(Account.RECEIVABLE, rebill, deduction.currency, amount, base),
-                _Line(Account.CASH_CLEARING, None, deduction.currency, -amount, -base),
-                _Line(Account.RECEIVABLE, counter, deduction.currency, -amount, -base),
-                _Line(Account.CASH_CLEARING, None, deduction.currency, amount, base),
-            ],
-        )
-        settle = _post(
-            tenant=tenant,
-            actor=actor,
-            customer=deduction.customer,
-            effective_date=effective_date,
-            memo=f"{ApplicationKind.DEDUCTION.label}: {counter.number} to {deduction.number}",
-            lines=[
-                _Line(Account.RECEIVABLE, counter, deduction.currency, amount, base),
-                _Line(Account.RECEIVABLE, deduction, deduction.currency, -amount, -base),
-            ],
-        )
-        application = Application.objects.for_tenant(tenant).create(
-            tenant=tenant,
-            kind=ApplicationKind.DEDUCTION,
-            debit_item=deduction,
-            credit_item=counter,
-            amount=amount,
-            credit_amount=amount,
-            debit_base_amount=base,
-            credit_base_amount=base,
-            fx_gain_base=Decimal(0),
-            effective_date=effective_date,
-            posting=settle,
-            created_by=actor.user,
-        )
-        _set_open(deduction, delta=-amount, base_delta=-base, on=effective_date)
-        _set_open(counter, delta=amount, base_delta=base, on=effective_date)
-        audit_record(
-            tenant=tenant,
-            actor=actor,
+            memo=lambda taker: f"Re-bill {taker.number} of {deduction.number}: {reason}",
             action="ledger.deduction_rebilled",
-            instance=application,
-            changes={
-                **_open_changes(deduction, counter, amount, amount),
-                "rebill": {
-                    "before": None,
-                    "after": f"{rebill.number} {_money(amount, deduction.currency)}",
-                },
-                "reason": {"before": None, "after": reason},
-            },
+            change_key="rebill",
+            reason=reason,
         )
-    return rebill
