@@ -29,6 +29,7 @@ from otc.fx.money import is_known_currency, quantize_money
 from otc.ledger.models import ItemKind, OpenItem
 from otc.ledger.services import ledger_item_post, ledger_item_reverse
 from otc.tenancy.models import Tenant
+from otc.transitions import TransitionTable
 
 S = PaymentStatus
 
@@ -45,23 +46,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# A payment may be "moved" to the status it has (re-applying keeps it applied).
+_TABLE = TransitionTable(moves=TRANSITIONS, labels=dict(PaymentStatus.choices), stay_allowed=True)
+
+
 def can_transition(current: str, target: str) -> bool:
-    return current == target or target in TRANSITIONS.get(current, frozenset())
+    return _TABLE.allows(current, target)
 
 
 def transition(payment: Payment, target: str) -> str:
     """Set the status if the table allows it; the caller saves."""
-    current = payment.status
-    if not can_transition(current, target):
-        labels = dict(PaymentStatus.choices)
-        raise IllegalTransition(
-            f"Payment {payment.number} is {labels[current].lower()}: it cannot become "
-            f"{labels[target].lower()}.",
-            current=current,
-            requested=target,
-        )
-    payment.status = target
-    return current
+    return _TABLE.move(payment, target, name=f"Payment {payment.number}")
 
 
 def new_payment_number() -> str:

@@ -14,7 +14,7 @@ an analyst's decision moves it (the bypass other tools suffer from).
 from __future__ import annotations
 
 from credit.models import Order, OrderStatus
-from otc.errors import IllegalTransition
+from otc.transitions import TransitionTable
 
 S = OrderStatus
 
@@ -40,21 +40,14 @@ _REFUSALS: dict[tuple[str, str], str] = {
 }
 
 
+_TABLE = TransitionTable(moves=TRANSITIONS, labels=dict(OrderStatus.choices), refusals=_REFUSALS)
+
+
 def can_transition(current: str, target: str) -> bool:
-    return target in TRANSITIONS.get(current, frozenset())
+    return _TABLE.allows(current, target)
 
 
 def transition(order: Order, target: str) -> str:
     """Set the status to `target` if the table allows it, else raise
     IllegalTransition. Returns the previous status; the caller saves."""
-    current = order.status
-    if not can_transition(current, target):
-        labels = dict(OrderStatus.choices)
-        detail = _REFUSALS.get(
-            (current, target),
-            f"{order} is {str(labels.get(current, current)).lower()}: it cannot become "
-            f"{str(labels.get(target, target)).lower()}.",
-        )
-        raise IllegalTransition(detail, current=current, requested=target)
-    order.status = target
-    return current
+    return _TABLE.move(order, target, name=str(order))

@@ -15,7 +15,7 @@ resolved; resolutions themselves are undone only by reversing postings.
 from __future__ import annotations
 
 from deductions.models import Deduction, DeductionStatus
-from otc.errors import IllegalTransition
+from otc.transitions import TransitionTable
 
 S = DeductionStatus
 
@@ -53,21 +53,16 @@ _REFUSALS: dict[tuple[str, str], str] = {
 }
 
 
+_TABLE = TransitionTable(
+    moves=TRANSITIONS, labels=dict(DeductionStatus.choices), refusals=_REFUSALS
+)
+
+
 def can_transition(current: str, target: str) -> bool:
-    return target in TRANSITIONS.get(current, frozenset())
+    return _TABLE.allows(current, target)
 
 
 def transition(deduction: Deduction, target: str) -> str:
     """Set the status to `target` if the table allows it, else raise
     IllegalTransition. Returns the previous status; the caller saves."""
-    current = deduction.status
-    if not can_transition(current, target):
-        labels = dict(DeductionStatus.choices)
-        detail = _REFUSALS.get(
-            (current, target),
-            f"Deduction {deduction.pk} is {str(labels.get(current, current)).lower()}: "
-            f"it cannot become {str(labels.get(target, target)).lower()}.",
-        )
-        raise IllegalTransition(detail, current=current, requested=target)
-    deduction.status = target
-    return current
+    return _TABLE.move(deduction, target, name=f"Deduction {deduction.pk}")

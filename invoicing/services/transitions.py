@@ -13,7 +13,7 @@ the ledger through ``invoice_refresh_payment_status``. Cancelled is final.
 from __future__ import annotations
 
 from invoicing.models import Invoice, InvoiceStatus
-from otc.errors import IllegalTransition
+from otc.transitions import TransitionTable
 
 S = InvoiceStatus
 
@@ -32,21 +32,14 @@ _REFUSALS: dict[tuple[str, str], str] = {
 }
 
 
+_TABLE = TransitionTable(moves=TRANSITIONS, labels=dict(InvoiceStatus.choices), refusals=_REFUSALS)
+
+
 def can_transition(current: str, target: str) -> bool:
-    return target in TRANSITIONS.get(current, frozenset())
+    return _TABLE.allows(current, target)
 
 
 def _transition(invoice: Invoice, target: str) -> str:
     """Set the status to `target` if the table allows it, else raise
     IllegalTransition. Returns the previous status; the caller saves."""
-    current = invoice.status
-    if not can_transition(current, target):
-        labels = dict(InvoiceStatus.choices)
-        detail = _REFUSALS.get(
-            (current, target),
-            f"{invoice} is {labels.get(current, current).lower()}: it cannot become "
-            f"{labels.get(target, target).lower()}.",
-        )
-        raise IllegalTransition(detail, current=current, requested=target)
-    invoice.status = target
-    return current
+    return _TABLE.move(invoice, target, name=str(invoice))

@@ -17,10 +17,12 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from collections_app.dunning.models import ActivityKind, DunningPolicy
 from collections_app.dunning.services.policies import (
@@ -35,7 +37,6 @@ from collections_app.dunning.services.promises import (
     activity_log,
     promise_record,
 )
-from credit.dates import tenant_today
 from otc.audit.services import Actor
 from otc.ledger.models import ItemKind, ItemStatus, OpenItem
 from otc.tenancy.context import tenant_context
@@ -156,7 +157,7 @@ class Command(BaseCommand):
 
     def _seed(self, tenant: Tenant) -> str:
         actor = Actor.system("demo data")
-        today = tenant_today(tenant)
+        today = timezone.localdate(timezone=ZoneInfo(tenant.timezone))
         dunning_policy_create(
             tenant=tenant, actor=actor, data=standard_policy_input(str(tenant.base_currency))
         )
