@@ -137,7 +137,11 @@ def _check_documents_rates_and_cash(tenant: Tenant) -> None:
     applied = Counter(Application.objects.values_list("kind", flat=True))
     assert applied[ApplicationKind.CASH] > len(issued) // 3
     assert applied[ApplicationKind.WRITE_OFF] >= 1
+    # Demo disputes (seed_demo_deductions) move amounts to deductions: those
+    # applications are audited as transfers, every other one as applied.
+    transfers = applied.pop(ApplicationKind.DEDUCTION, 0)
     assert AuditEvent.objects.filter(action="ledger.applied").count() == sum(applied.values())
+    assert AuditEvent.objects.filter(action="ledger.transferred_to_deduction").count() == transfers
     assert AuditEvent.objects.filter(action="invoice.issued").count() == len(issued)
 
     # Every bucket of the aging holds money.
