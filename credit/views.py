@@ -176,9 +176,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
                     requested_ship_date=data["requested_ship_date"],
                     external_ref=data["external_ref"] or None,
                     customer_po=data["customer_po"],
-                )
-                order = services.order_submit(
-                    tenant=tenant, actor=Actor.from_request(request), order=order
+                    submit=True,
                 )
             except ValidationFailed as error:
                 apply_errors(form, error)

@@ -116,11 +116,8 @@ class OrderListApi(TenantAPIView):
         data = OrderInputSerializer(data=request.data, context={"tenant": self.tenant})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        submit = fields.pop("submit")
         lines = [services.OrderLineInput(**line) for line in fields.pop("lines")]
         order = services.order_create(tenant=self.tenant, actor=self.actor, lines=lines, **fields)
-        if submit:
-            order = services.order_submit(tenant=self.tenant, actor=self.actor, order=order)
         location = reverse("api-order-detail", kwargs={"order_id": order.pk})
         return Response(
             order_body(order, self.tenant),

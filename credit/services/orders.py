@@ -104,10 +104,15 @@ def order_create(
     external_ref: str | None = None,
     customer_po: str = "",
     notes: str = "",
+    submit: bool = False,
 ) -> Order:
     """A draft order with its lines, totals and base amount at the rate of
     the order date. A second order with the same external_ref is a conflict
-    (the ERP resent it): nothing is created."""
+    (the ERP resent it): nothing is created.
+
+    With ``submit`` the credit check runs in the same transaction (what an
+    ERP's "may this ship?" call and the order form do): the new order is
+    visible to no one else yet, so it needs no re-read or row lock first."""
     if customer.tenant_id != tenant.pk:
         raise ValidationFailed(errors={"customer": ["No such customer."]})
     currency = (currency or "").upper()
@@ -151,49 +156,52 @@ def order_create(
     tax = sum((line.line_tax for line in built), Decimal(0))
     if net + tax <= 0:
         raise ValidationFailed(errors={"lines": ["The order total must be greater than zero."]})
-    try:
-        with transaction.atomic():
-            order = orders.create(
-                tenant=tenant,
-                customer=customer,
-                external_ref=external_ref,
-                currency=currency,
-                order_date=order_date,
-                requested_ship_date=requested_ship_date,
-                customer_po=customer_po[:100],
-                notes=notes,
-                net_amount=net,
-                tax_amount=tax,
-                total_amount=net + tax,
-                base_currency=tenant.base_currency,
-                fx_rate=quote.rate,
-                base_amount=quantize_money((net + tax) * quote.rate, tenant.base_currency),
-                created_by=actor.user,
-            )
-            for built_line in built:
-                built_line.order = order
-            OrderLine.objects.for_tenant(tenant).bulk_create(built)
-    except IntegrityError:
-        # The unique constraint is the duplicate check (one query fewer on the
-        # hot path, and right under concurrent resends as well).
-        raise ConflictError(
-            f"An order with external_ref '{external_ref}' exists already; it was not "
-            "created again.",
-            code="duplicate_external_ref",
-        ) from None
-    audit_record(
-        tenant=tenant,
-        actor=actor,
-        action="credit.order_created",
-        instance=order,
-        changes={
-            "customer": customer.pk,
-            "currency": currency,
-            "total_amount": str(order.total_amount),
-            "base_amount": str(order.base_amount),
-            "external_ref": external_ref,
-        },
-    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                order = orders.create(
+                    tenant=tenant,
+                    customer=customer,
+                    external_ref=external_ref,
+                    currency=currency,
+                    order_date=order_date,
+                    requested_ship_date=requested_ship_date,
+                    customer_po=customer_po[:100],
+                    notes=notes,
+                    net_amount=net,
+                    tax_amount=tax,
+                    total_amount=net + tax,
+                    base_currency=tenant.base_currency,
+                    fx_rate=quote.rate,
+                    base_amount=quantize_money((net + tax) * quote.rate, tenant.base_currency),
+                    created_by=actor.user,
+                )
+                for built_line in built:
+                    built_line.order = order
+                OrderLine.objects.for_tenant(tenant).bulk_create(built)
+        except IntegrityError:
+            # The unique constraint is the duplicate check (one query fewer on
+            # the hot path, and right under concurrent resends as well).
+            raise ConflictError(
+                f"An order with external_ref '{external_ref}' exists already; it was not "
+                "created again.",
+                code="duplicate_external_ref",
+            ) from None
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="credit.order_created",
+            instance=order,
+            changes={
+                "customer": customer.pk,
+                "currency": currency,
+                "total_amount": str(order.total_amount),
+                "base_amount": str(order.base_amount),
+                "external_ref": external_ref,
+            },
+        )
+        if submit:
+            _decide_and_record(tenant, actor, order)
     return order
 
 
@@ -272,32 +280,38 @@ def order_submit(*, tenant: Tenant, actor: Actor, order: Order) -> Order:
     submitted; anything else answers IllegalTransition."""
     with transaction.atomic():
         order = _lock_order(tenant, order)
-        resubmission = order.status == S.INFO_REQUESTED
-        transition(order, S.SUBMITTED)
-        decision = _decide(tenant, order)
-        now = timezone.now()
-        order.hold_reasons = [reason.as_json() for reason in decision.reasons]
-        order.decision_figures = decision.figures
-        order.decided_at = now
-        order.decided_by = None
-        order.decision_note = ""
-        order.submitted_at = now
-        if decision.approved:
-            transition(order, S.APPROVED)
-            order.released_amount = order.total_amount
-            order.open_base_amount = order.base_amount
-        else:
-            transition(order, S.HELD)
-        order.save()
-        _event(
-            tenant=tenant,
-            actor=actor,
-            order=order,
-            kind="approved" if decision.approved else "held",
-            resubmission=resubmission,
-            figures=decision.figures,
-        )
+        _decide_and_record(tenant, actor, order)
     return order
+
+
+def _decide_and_record(tenant: Tenant, actor: Actor, order: Order) -> None:
+    """Submit the order (locked by the caller, or created in its transaction)
+    and record the decision."""
+    resubmission = order.status == S.INFO_REQUESTED
+    transition(order, S.SUBMITTED)
+    decision = _decide(tenant, order)
+    now = timezone.now()
+    order.hold_reasons = [reason.as_json() for reason in decision.reasons]
+    order.decision_figures = decision.figures
+    order.decided_at = now
+    order.decided_by = None
+    order.decision_note = ""
+    order.submitted_at = now
+    if decision.approved:
+        transition(order, S.APPROVED)
+        order.released_amount = order.total_amount
+        order.open_base_amount = order.base_amount
+    else:
+        transition(order, S.HELD)
+    order.save()
+    _event(
+        tenant=tenant,
+        actor=actor,
+        order=order,
+        kind="approved" if decision.approved else "held",
+        resubmission=resubmission,
+        figures=decision.figures,
+    )
 
 
 def _require_note(note: str, what: str) -> str:

@@ -24,9 +24,8 @@ from rest_framework.request import Request
 
 from otc.api.keys import digest_matches, parse_prefix
 from otc.api.models import ApiKey
-from otc.api.selectors import api_key_candidates, api_key_get
+from otc.api.selectors import api_key_candidates, api_key_for_request
 from otc.api.services import api_key_touch
-from otc.errors import NotFound
 from otc.tenancy.context import activate
 from otc.tenancy.models import Tenant
 
@@ -107,11 +106,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         if tenant is None:
             return None
         activate(tenant)
-        try:
-            api_key = api_key_get(tenant=tenant, api_key_id=match.api_key_id)
-        except NotFound:
-            return None
+        api_key = api_key_for_request(tenant=tenant, api_key_id=match.api_key_id)
         # Re-checked under RLS: the row read with the tenant's own rights.
-        if api_key.revoked_at is not None or not digest_matches(plaintext, api_key.secret_hash):
+        if api_key is None or api_key.revoked_at is not None:
             return None
-        return api_key
+        return api_key if digest_matches(plaintext, api_key.secret_hash) else None

@@ -53,6 +53,16 @@ def api_key_list(*, tenant: Tenant, status: str = "", search: str = "") -> Query
     return keys
 
 
+def api_key_for_request(*, tenant: Tenant, api_key_id: int) -> ApiKey | None:
+    """The key an API request authenticates with: its own row only (no
+    creator or revoker joined, the tenant already in hand), as every request
+    reads it."""
+    api_key: ApiKey | None = ApiKey.objects.for_tenant(tenant).filter(pk=api_key_id).first()
+    if api_key is not None:
+        api_key.tenant = tenant
+    return api_key
+
+
 def api_key_get(*, tenant: Tenant, api_key_id: int) -> ApiKey:
     """The key, or NotFound: for a missing id and another tenant's id alike."""
     if not 0 < api_key_id <= MAX_ID:

@@ -50,7 +50,6 @@ from credit.services import (
     order_create,
     order_release,
     order_request_info,
-    order_submit,
 )
 from otc.audit.services import Actor
 from otc.customers.models import Customer, CustomerStatus
@@ -271,8 +270,9 @@ class Command(BaseCommand):
                 requested_ship_date=today + timedelta(days=rng.randint(1, 21)),
                 external_ref=f"ERP-SO-{40_000 + index}",
                 customer_po=f"PO-{rng.randint(10_000, 99_999)}",
+                submit=True,
             )
-            decided.append(order_submit(tenant=tenant, actor=actor, order=order))
+            decided.append(order)
         held = [o for o in decided if o.status == OrderStatus.HELD]
         approved = [o for o in decided if o.status == OrderStatus.APPROVED]
         if len(held) > 3:
