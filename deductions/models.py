@@ -22,8 +22,29 @@ from django.db import models
 from django.db.models import Q
 from djmoney.models.fields import CurrencyField
 
+from deductions.models_returns import (
+    Refund,
+    RefundExport,
+    RefundStatus,
+    ReturnAuthorisation,
+    ReturnLine,
+    ReturnSettlement,
+    ReturnStatus,
+)
 from otc.ledger.models import amount_field
 from otc.tenancy.models import TenantOwnedModel
+
+# Returns and refunds are kept in their own module; importing them here
+# registers them with the app and lets other apps import them from here.
+__all__ = [
+    "Refund",
+    "RefundExport",
+    "RefundStatus",
+    "ReturnAuthorisation",
+    "ReturnLine",
+    "ReturnSettlement",
+    "ReturnStatus",
+]
 
 
 class ReasonCategory(models.TextChoices):

@@ -29,6 +29,13 @@ from deductions.services.reasons import (
     reason_mapping_delete,
     reason_mapping_set,
 )
+from deductions.services.refunds import (
+    can_transition_refund,
+    clean_account,
+    refund_approve,
+    refund_reject,
+    refund_request,
+)
 from deductions.services.resolutions import (
     ResolutionPart,
     auto_write_off_if_covered,
@@ -39,6 +46,19 @@ from deductions.services.resolutions import (
     deduction_write_off_reject,
     net_for_gross,
 )
+from deductions.services.returns import (
+    ReceiptLineInput,
+    ReturnLineInput,
+    can_transition_return,
+    return_authorise,
+    return_cancel,
+    return_close,
+    return_credit,
+    return_receive,
+    return_request,
+    returned_quantities,
+)
+from deductions.services.sepa import refund_export_get, refunds_export
 from deductions.services.transitions import MANUAL_TARGETS, TRANSITIONS, can_transition
 from deductions.services.workflow import (
     deduction_assign,
@@ -57,10 +77,15 @@ __all__ = [
     "MAX_ATTACHMENT_BYTES",
     "TRANSITIONS",
     "UNIDENTIFIED",
+    "ReceiptLineInput",
     "ResolutionPart",
+    "ReturnLineInput",
     "auto_write_off_if_covered",
     "can_transition",
+    "can_transition_refund",
+    "can_transition_return",
     "check_upload",
+    "clean_account",
     "deduction_assign",
     "deduction_attachment_add",
     "deduction_attachment_get",
@@ -84,5 +109,17 @@ __all__ = [
     "reason_for_remittance",
     "reason_mapping_delete",
     "reason_mapping_set",
+    "refund_approve",
+    "refund_export_get",
+    "refund_reject",
+    "refund_request",
+    "refunds_export",
+    "return_authorise",
+    "return_cancel",
+    "return_close",
+    "return_credit",
+    "return_receive",
+    "return_request",
+    "returned_quantities",
     "tenant_today",
 ]

@@ -45,6 +45,9 @@ class ItemKind(models.TextChoices):
     PAYMENT = "payment", "Payment (unapplied cash)"
     WRITE_OFF = "write_off", "Write-off"
     REVERSAL = "reversal", "Reversal"
+    # Money paid back to the customer (an outgoing payment), created by the
+    # ledger's refund posting and settled at once against the credit it repays.
+    REFUND = "refund", "Refund (outgoing payment)"
 
 
 DEBIT_KINDS = frozenset({ItemKind.INVOICE, ItemKind.DEBIT_MEMO, ItemKind.DEDUCTION})
@@ -137,6 +140,7 @@ class ApplicationKind(models.TextChoices):
     WRITE_OFF = "write_off", "Write-off"
     REVERSAL = "reversal", "Item reversal"
     DEDUCTION = "deduction", "Deduction settled"
+    REFUND = "refund", "Refund paid out"
 
 
 class Application(TenantOwnedModel):

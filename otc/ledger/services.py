@@ -904,3 +904,86 @@ def ledger_transfer_from_deduction(
             change_key="rebill",
             reason=reason,
         )
+
+
+REFUNDABLE_KINDS = frozenset({ItemKind.PAYMENT, ItemKind.CREDIT_MEMO})
+
+
+def ledger_refund(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    credit_item_id: int,
+    amount: Decimal,
+    effective_date: date,
+    number: str,
+    source_type: str = "",
+    source_id: str = "",
+) -> Application:
+    """Pay `amount` of a customer's credit (unapplied cash or a credit memo)
+    back to them: a REFUND item (an outgoing payment, posted against cash
+    clearing at the rate of its date) is applied to the credit item at once,
+    so the credit is used up and the customer's balance rises by the amount.
+    The realised FX difference between the credit's locked rate and today's
+    is posted as any application posts it."""
+    with transaction.atomic():
+        credit = _locked_items(tenant, credit_item_id)[credit_item_id]
+        if credit.kind not in REFUNDABLE_KINDS:
+            raise LedgerError("Only unapplied cash or a credit memo can be refunded.")
+        amount = quantize_money(amount, credit.currency)
+        if amount <= 0:
+            raise LedgerError("The refunded amount must be greater than zero.")
+        if amount > -credit.open_amount:
+            raise ConflictError(
+                f"{credit.number} has {_money(-credit.open_amount, credit.currency)} open; "
+                f"{_money(amount, credit.currency)} cannot be refunded."
+            )
+        rate = fx_rate(
+            tenant=tenant,
+            from_currency=credit.currency,
+            to_currency=tenant.base_currency,
+            on=effective_date,
+        ).rate
+        base = quantize_money(amount * rate, tenant.base_currency)
+        refund = OpenItem.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            customer=credit.customer,
+            kind=ItemKind.REFUND,
+            number=number[:64],
+            currency=credit.currency,
+            amount=amount,
+            fx_rate=rate,
+            base_amount=base,
+            open_amount=amount,
+            open_base_amount=base,
+            document_date=effective_date,
+            source_type=source_type,
+            source_id=source_id,
+        )
+        _post(
+            tenant=tenant,
+            actor=actor,
+            customer=credit.customer,
+            effective_date=effective_date,
+            memo=f"{ItemKind.REFUND.label} {refund.number} of {credit.number}",
+            lines=[
+                _Line(Account.RECEIVABLE, refund, credit.currency, amount, base),
+                _Line(Account.CASH_CLEARING, None, credit.currency, -amount, -base),
+            ],
+        )
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action="ledger.item_posted",
+            instance=refund,
+            changes={"amount": {"before": None, "after": f"{refund.amount} {refund.currency}"}},
+        )
+        return ledger_apply(
+            tenant=tenant,
+            actor=actor,
+            debit_item_id=refund.pk,
+            credit_item_id=credit.pk,
+            amount=amount,
+            effective_date=effective_date,
+            kind=ApplicationKind.REFUND,
+        )
