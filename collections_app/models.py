@@ -478,3 +478,9 @@ from collections_app.dunning.models import (  # noqa: E402, F401
     PromiseItem,
     PromiseToPay,
 )
+from collections_app.strategies.models import (  # noqa: E402, F401
+    CollectionStrategy,
+    CollectionTask,
+    StrategyRunDay,
+    StrategyStep,
+)

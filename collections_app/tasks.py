@@ -51,3 +51,7 @@ from collections_app.dunning.tasks import (  # noqa: E402, F401
     dunning_tick,
     run_dunning,
 )
+from collections_app.strategies.tasks import (  # noqa: E402, F401
+    run_strategies,
+    strategies_tick,
+)

@@ -52,4 +52,5 @@ urlpatterns = [
     path("cash-metrics/", views.CashMetricsApi.as_view(), name="api-cash-metrics"),
     path("csv-mappings/", views.CsvMappingListApi.as_view(), name="api-csv-mapping-list"),
     path("", include("collections_app.dunning.api.urls")),
+    path("", include("collections_app.strategies.api.urls")),
 ]

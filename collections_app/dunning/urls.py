@@ -1,6 +1,7 @@
 from django.urls import path
 
 from collections_app.dunning import views
+from collections_app.strategies import views as strategy_views
 
 app_name = "collections"
 urlpatterns = [
@@ -19,4 +20,6 @@ urlpatterns = [
     path("policies/", views.policies, name="policies"),
     path("policies/<id:policy_id>/", views.policy_detail, name="policy_detail"),
     path("templates/<id:template_id>/preview/", views.template_preview, name="template_preview"),
+    path("tasks/<id:task_id>/", strategy_views.task_action, name="task_action"),
+    path("strategies/", strategy_views.strategies, name="strategies"),
 ]

@@ -1,7 +1,8 @@
 """Collections pages for collectors (HTML).
 
 - ``worklist``: today's customers by priority score with the reasons, the
-  promises due, broken promises and follow-ups; mine / everyone / unassigned;
+  day's calls, promises due, broken promises, escalations and follow-ups
+  (tasks with done / snooze / reassign); mine / everyone / unassigned;
 - ``customer_collections``: one customer's timeline (letters, calls, notes,
   promises, payments) with forms to log a call or note, record a promise and
   assign the collector; the statement of account PDF;
@@ -40,6 +41,8 @@ from collections_app.dunning.services.letters import (
 from collections_app.dunning.services.priorities import collection_priorities_compute
 from collections_app.dunning.services.promises import PromiseInput, activity_log, promise_record
 from collections_app.dunning.services.selection import dunning_due_pairs
+from collections_app.strategies import selectors as strategy_selectors
+from collections_app.strategies.views import collector_options
 from otc.audit.services import Actor
 from otc.customers.models import Customer
 from otc.customers.selectors import collector_choices, customer_get, tenant_user_get
@@ -113,6 +116,20 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "follow_ups": selectors.follow_ups_due(
                 tenant=tenant, day=today, collector_id=collector_id
             )[:20],
+            "calls": strategy_selectors.calls_due(
+                tenant=tenant,
+                day=today,
+                collector_id=collector_id,
+                unassigned=scope == "unassigned",
+            )[:50],
+            "escalations": strategy_selectors.escalations_due(
+                tenant=tenant,
+                day=today,
+                collector_id=collector_id,
+                unassigned=scope == "unassigned",
+            )[:50],
+            "collectors": collector_options(tenant),
+            "can_work": can(request, Perm.COLLECTIONS_WORK),
             "figures": selectors.collector_figures(
                 tenant=tenant, day=today, collector_id=collector_id
             ),

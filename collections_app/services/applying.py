@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from collections_app.dunning.services.promises import promises_keep_for_items
 from collections_app.matching.normalize import normalize_account, normalize_name
 from collections_app.models import (
     OPEN_PAYMENT_STATUSES,
@@ -320,6 +321,13 @@ def proposal_apply(
             _post_deduction(run, customer, proposal.deduction)
         invoices_refresh_for_items(tenant=tenant, open_item_ids=run.touched, actor=actor)
         payment_sync_status(tenant=tenant, actor=actor, payment=payment)
+        promises_keep_for_items(
+            tenant=tenant,
+            actor=actor,
+            customer_id=customer.pk,
+            item_ids=[int(a["item_id"]) for a in proposal.allocations if _d(a["amount"]) > 0],
+            day=run.on,
+        )
         _close_proposal(run, auto=auto, customer=customer)
     return proposal
 

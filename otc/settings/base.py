@@ -171,6 +171,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collections_app.dunning.tasks.check_promises_all_tenants",
         "schedule": crontab(minute=5),
     },
+    # Collection strategies create the day's tasks at each tenant's dunning hour.
+    "collections-strategies-tick": {
+        "task": "collections_app.strategies.tasks.strategies_tick",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- exchange rates -----------------------------------------------------------

@@ -3,6 +3,8 @@
 A promise is kept when cash application has applied its amount to its items
 (or, for a promise without items, to any of the customer's items in its
 currency) since it was made; it is broken when its date passes first.
+Cash application keeps promises the moment it applies their money
+(``promises_keep_for_items``, called explicitly by the apply service);
 ``promises_check`` decides both, for every open promise of a tenant, and is
 run by the worker every hour and after each day's end; it can run any
 number of times (it only moves open promises, under a row lock).
@@ -206,6 +208,72 @@ class PromiseCheck:
     broken: int
 
 
+def _settle_locked(
+    *, tenant: Tenant, actor: Actor, promise: PromiseToPay, day: date, may_break: bool
+) -> None:
+    """Bring a locked open promise up to date: kept once its money has been
+    applied, broken (when allowed) once its date has passed without it."""
+    item_ids = list(promise.items.values_list("open_item_id", flat=True))
+    applied = _cash_applied(
+        tenant, customer=promise.customer, currency=promise.currency, item_ids=item_ids
+    )
+    promise.applied_so_far = max(applied - promise.applied_at_promise, Decimal(0))
+    if promise.applied_so_far >= promise.amount:
+        _transition(promise, PromiseStatus.KEPT, on=day)
+    elif may_break and promise.promised_date < day:
+        _transition(promise, PromiseStatus.BROKEN, on=day)
+    promise.save(update_fields=["applied_so_far", "status", "resolved_on", "updated_at"])
+    if promise.status != PromiseStatus.OPEN:
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            action=f"collections.promise_{promise.status}",
+            instance=promise,
+        )
+
+
+def promises_keep_for_items(
+    *, tenant: Tenant, actor: Actor, customer_id: int, item_ids: list[int], day: date
+) -> list[PromiseToPay]:
+    """Keep the customer's open promises that cash just applied to `item_ids`
+    pays in full. Called by cash application inside its transaction, after
+    the applications are posted: promises naming one of the items, and
+    promises without items in one of the items' currencies. Only open
+    promises move, under a row lock, so calling it again changes nothing;
+    a promise whose money is still short stays open (breaking it is the
+    hourly check's job)."""
+    currencies = set(
+        OpenItem.objects.for_tenant(tenant)
+        .filter(pk__in=item_ids, customer_id=customer_id, kind__in=DEBIT_KINDS)
+        .values_list("currency", flat=True)
+    )
+    if not currencies:
+        return []
+    candidates = (
+        PromiseToPay.objects.for_tenant(tenant)
+        .filter(customer_id=customer_id, status=PromiseStatus.OPEN)
+        .filter(
+            Q(items__open_item_id__in=item_ids)
+            | Q(items__isnull=True, currency__in=sorted(currencies))
+        )
+        .values("pk")
+    )
+    # Postgres refuses FOR UPDATE with DISTINCT: lock by id instead.
+    promises = list(
+        PromiseToPay.objects.for_tenant(tenant)
+        .select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(pk__in=candidates, status=PromiseStatus.OPEN)
+        .order_by("pk")
+    )
+    kept: list[PromiseToPay] = []
+    for promise in promises:
+        _settle_locked(tenant=tenant, actor=actor, promise=promise, day=day, may_break=False)
+        if promise.status == PromiseStatus.KEPT:
+            kept.append(promise)
+    return kept
+
+
 def promises_check(*, tenant: Tenant, day: date) -> PromiseCheck:
     """Keep the open promises whose money has been applied; break those whose
     date is before `day` without it."""
@@ -227,23 +295,7 @@ def promises_check(*, tenant: Tenant, day: date) -> PromiseCheck:
             )
             if promise is None:
                 continue
-            item_ids = list(promise.items.values_list("open_item_id", flat=True))
-            applied = _cash_applied(
-                tenant, customer=promise.customer, currency=promise.currency, item_ids=item_ids
-            )
-            promise.applied_so_far = max(applied - promise.applied_at_promise, Decimal(0))
-            if promise.applied_so_far >= promise.amount:
-                _transition(promise, PromiseStatus.KEPT, on=day)
-                kept += 1
-            elif promise.promised_date < day:
-                _transition(promise, PromiseStatus.BROKEN, on=day)
-                broken += 1
-            promise.save(update_fields=["applied_so_far", "status", "resolved_on", "updated_at"])
-            if promise.status != PromiseStatus.OPEN:
-                audit_record(
-                    tenant=tenant,
-                    actor=system,
-                    action=f"collections.promise_{promise.status}",
-                    instance=promise,
-                )
+            _settle_locked(tenant=tenant, actor=system, promise=promise, day=day, may_break=True)
+            kept += promise.status == PromiseStatus.KEPT
+            broken += promise.status == PromiseStatus.BROKEN
     return PromiseCheck(kept=kept, broken=broken)
