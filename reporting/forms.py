@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 
 from otc.tenancy.models import Tenant
+from reporting.models import ReportFormat, ReportKind
+from reporting.reports.parameters import ReportParameters
 from reporting.selectors.aging import AgeBy, AgingQuery, AgingSort, AmountIn, GroupBy
 from reporting.selectors.common import BookFilter, bucket_days_problems, tenant_today
 
@@ -164,3 +166,93 @@ class KpiForm(BookFilterForm):
         choices=[(12, "12 months"), (18, "18 months"), (24, "24 months")],
         label="Trend over",
     )
+
+
+def _choice_error(choices: list[tuple[str, str]]) -> dict[str, str]:
+    values = ", ".join(value for value, _ in choices if value)
+    return {"invalid_choice": f"Unknown value %(value)s: use one of {values}."}
+
+
+class ReportParametersForm(BookFilterForm):
+    """The filters of a report file or a subscription (no paging, no sort)."""
+
+    as_of = forms.DateField(
+        required=False,
+        label="As of",
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Empty: the day the report is made.",
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD, e.g. 2026-01-31."},
+    )
+    group_by = forms.ChoiceField(
+        required=False,
+        choices=GROUP_BY_CHOICES,
+        label="Group aging by",
+        error_messages=_choice_error(GROUP_BY_CHOICES),
+    )
+    age_by = forms.ChoiceField(
+        required=False,
+        choices=AGE_BY_CHOICES,
+        label="Age by",
+        error_messages=_choice_error(AGE_BY_CHOICES),
+    )
+    amount_in = forms.ChoiceField(
+        required=False,
+        choices=AMOUNT_IN_CHOICES,
+        label="Amounts in",
+        error_messages=_choice_error(AMOUNT_IN_CHOICES),
+    )
+    months = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        choices=[(12, "12 months"), (18, "18 months"), (24, "24 months")],
+        label="KPI trend over",
+        error_messages={"invalid_choice": "Use 12, 18 or 24 months."},
+    )
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean_as_of(self) -> date | None:
+        value: date | None = self.cleaned_data["as_of"]
+        if value is None:
+            return None
+        if value < EARLIEST_DATE:
+            raise forms.ValidationError("Enter a date after 1900-01-01.")
+        if value > tenant_today(self.tenant):
+            raise forms.ValidationError(
+                "The as-of date is in the future. Use today or an earlier date."
+            )
+        return value
+
+    def parameters(self) -> ReportParameters:
+        data = self.cleaned_data
+        return ReportParameters(
+            as_of=data.get("as_of"),
+            group_by=GroupBy(data.get("group_by") or GroupBy.CUSTOMER),
+            age_by=AgeBy(data.get("age_by") or AgeBy.DUE_DATE),
+            amount_in=AmountIn(data.get("amount_in") or AmountIn.BASE),
+            months=data.get("months") or 12,
+            book=self.book_filter(),
+        )
+
+
+class ReportRequestForm(ReportParametersForm):
+    kind = forms.ChoiceField(
+        choices=ReportKind.choices,
+        label="Report",
+        error_messages=_choice_error(list(ReportKind.choices)),
+    )
+    format = forms.ChoiceField(
+        choices=ReportFormat.choices,
+        label="Format",
+        error_messages=_choice_error(list(ReportFormat.choices)),
+    )
+    field_order = ["kind", "format"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == ReportKind.CUSTOMER_STATEMENT and not data.get("customer"):
+            self.add_error("customer", "A customer statement needs the customer's id.")
+        return data

@@ -1,4 +1,5 @@
-"""Reporting's own data: each tenant's aging buckets.
+"""Reporting's own data: each tenant's aging buckets and the report files
+people requested.
 
 Everything else reporting shows is read from the ledger and the apps below
 it; nothing here is a copy of a figure.
@@ -6,6 +7,7 @@ it; nothing here is a copy of a figure.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
@@ -32,3 +34,72 @@ class ReportingSettings(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Aging buckets {self.bucket_days}"
+
+
+class ReportKind(models.TextChoices):
+    AGING = "aging", "AR aging"
+    KPI_PACK = "kpi_pack", "KPI pack"
+    CUSTOMER_STATEMENT = "customer_statement", "Customer statement"
+    DEDUCTIONS = "deductions", "Deductions report"
+    CASH_FORECAST = "cash_forecast", "Cash forecast"
+
+
+class ReportFormat(models.TextChoices):
+    PDF = "pdf", "PDF"
+    XLSX = "xlsx", "Excel (XLSX)"
+    CSV = "csv", "CSV"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ReportRun(TenantOwnedModel):
+    """One requested report file: what was asked, how far the worker got,
+    and the file it produced (in the default storage)."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="report_runs",
+    )
+    # Who asked, as people read it (a user's e-mail, an API key, a subscription).
+    requested_label = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=32, choices=ReportKind.choices)
+    format = models.CharField(max_length=8, choices=ReportFormat.choices)
+    # The validated filters (reporting.forms.ReportParametersForm.parameters()).
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    file = models.FileField(max_length=255, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    # Each worker that takes the run increments it; only the holder of the
+    # latest attempt may report progress or store the file.
+    attempt = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="reportrun_tenant_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_format_display()}) #{self.pk}"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 1)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)

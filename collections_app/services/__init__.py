@@ -5,8 +5,14 @@
 - ``matching``: run the engine, store proposals, auto-apply
 - ``applying``: apply a proposal or a person's allocation, unapply, learn
 - ``metrics``: auto-match rate, precision, queue size
+
+The branded document toolkit of dunning (letterhead, logo, colours, the
+data:-only PDF renderer) and the statement of account are public here, so
+reporting's PDFs look like the tenant's letters and reuse the one statement.
 """
 
+from collections_app.dunning.services.documents import branding_context, html_to_pdf
+from collections_app.dunning.services.letters import statement_of_account_pdf
 from collections_app.services.applying import (
     ManualLine,
     payment_allocate,
@@ -41,9 +47,11 @@ __all__ = [
     "ImportResult",
     "ManualLine",
     "bank_file_import",
+    "branding_context",
     "cash_policy_get",
     "cash_policy_update",
     "csv_mapping_save",
+    "html_to_pdf",
     "payment_allocate",
     "payment_create",
     "payment_refund",
@@ -54,5 +62,6 @@ __all__ = [
     "proposal_apply",
     "remittance_import",
     "statement_match",
+    "statement_of_account_pdf",
     "statements_import",
 ]
