@@ -305,3 +305,39 @@ class AgingBalance(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.aging_date} {self.open_amount} {self.currency}"
+
+
+class AgingChange(TenantOwnedModel):
+    """How the open amounts (and the number of open items) of one
+    AgingBalance key changed on one effective date: +amount on an item's
+    document date, -applied on each application's effective date (never
+    before the document date), and the item count moving as items close or
+    reopen. Summing a key's rows up to a date gives what was open at the end
+    of that date, so a past aging is AgingBalance minus the changes after it.
+    Kept by statement-level triggers on ledger_openitem and
+    ledger_application (migration 0004); never written by the application."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.DO_NOTHING, related_name="+"
+    )
+    currency = CurrencyField()
+    side = models.CharField(max_length=10, choices=BalanceSide.choices)
+    aging_date = models.DateField()
+    effective_date = models.DateField()
+    open_amount = amount_field()
+    open_base_amount = amount_field()
+    item_count = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "customer", "currency", "side", "aging_date", "effective_date"],
+                name="ledger_agingchange_uniq",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "effective_date"], name="ledger_agingchange_eff_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.aging_date} {self.effective_date} {self.open_amount}"

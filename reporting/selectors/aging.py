@@ -1,10 +1,12 @@
 """Whole-book AR aging, grouped any way finance asks, in one SQL statement.
 
-Today's aging reads the open amounts the ledger keeps on each item (the
-partial index on open items); a past date rebuilds them from the
-append-only applications, aggregated once per item and joined (never a
-sub-query per item), optionally only counting rows recorded before
-`known_at` ("exactly what we reported then").
+Today's aging by due date reads the summary the ledger's triggers keep
+(ledger_agingbalance); a past date by due date takes off it what changed
+after that date (ledger_agingchange), so neither reads the items. Aging by
+document date reads the open items, and a past date by document date, or
+only counting rows recorded before `known_at` ("exactly what we reported
+then"), rebuilds them from the append-only applications, aggregated once
+per item and joined (never a sub-query per item).
 
 Items are aggregated per customer first (one hash aggregate over the
 items) and only those per-customer rows are joined to the customer master
@@ -93,6 +95,21 @@ _ITEMS_TODAY_SUMMARY = """
     WHERE tenant_id = %(tenant)s {item_filter}
 """
 
+# A past date by due date: today's summary less what changed after the
+# date (ledger_agingchange, migration ledger 0004), read from its index on
+# the effective date; the further back, the more changes, never the items.
+_ITEMS_AS_OF_SUMMARY = """
+    SELECT customer_id, side, currency, aging_date, open_amount,
+           open_base_amount AS open_base, item_count
+    FROM ledger_agingbalance
+    WHERE tenant_id = %(tenant)s {item_filter}
+    UNION ALL
+    SELECT customer_id, side, currency, aging_date, -open_amount,
+           -open_base_amount, -item_count
+    FROM ledger_agingchange
+    WHERE tenant_id = %(tenant)s AND effective_date > %(as_of)s {item_filter}
+"""
+
 _ITEMS_TODAY = """
     SELECT customer_id,
            CASE WHEN kind = 'deduction' THEN 'deduction' WHEN amount < 0 THEN 'credit'
@@ -125,7 +142,7 @@ _ITEMS_AS_OF = """
         GROUP BY item_id
     ) AS a ON a.item_id = i.id
     WHERE i.tenant_id = %(tenant)s AND i.document_date <= %(as_of)s {item_known}
-          {item_filter_i}
+          AND i.amount - COALESCE(a.amount, 0) <> 0 {item_filter_i}
 """
 
 _AGING_SQL = """
@@ -136,14 +153,14 @@ per_customer AS (
            COALESCE(SUM({amount}) FILTER (WHERE side = 'credit'), 0) AS unapplied,
            SUM(item_count) AS item_count
     FROM items
-    WHERE open_amount <> 0
     GROUP BY customer_id, {currency_column}
+    HAVING SUM(item_count) <> 0
 ),
 grouped AS (
     SELECT {key} AS key, MIN({label}) AS label, {group_currency} AS currency,
            {bucket_totals},
            SUM(pc.deductions) AS deductions, SUM(pc.unapplied) AS unapplied,
-           SUM(pc.item_count) AS item_count, COUNT(DISTINCT pc.customer_id) AS customer_count
+           SUM(pc.item_count) AS item_count, COUNT(*) AS customer_count
     FROM per_customer AS pc
     JOIN customers_customer AS c ON c.id = pc.customer_id
     JOIN customers_customer AS gc ON gc.id = COALESCE(c.parent_id, c.id)
@@ -258,6 +275,8 @@ def _items_sql(*, tenant: Tenant, query: AgingQuery, params: dict[str, Any]) -> 
     if query.as_of >= tenant_today(tenant) and query.known_at is None:
         template = _ITEMS_TODAY if date_column else _ITEMS_TODAY_SUMMARY
         return template.format(aging_date=aging_date, item_filter=item_filter)
+    if date_column is None and query.known_at is None:
+        return _ITEMS_AS_OF_SUMMARY.format(item_filter=item_filter)
     applied_known = item_known = ""
     if query.known_at is not None:
         applied_known = "AND recorded_at < %(known_at)s"
@@ -295,9 +314,11 @@ def aging_report(
     items_sql = _items_sql(tenant=tenant, query=query, params=params)
     by_document = query.amount_in == AmountIn.DOCUMENT
     amount = "open_amount" if by_document else "open_base"
-    # In base currency every per-customer row carries the base currency, so
-    # a grouping by currency still splits by the documents' currency.
-    currency_column = "currency"
+    # One per-customer row per documents' currency only where the report
+    # splits by it; either way a group holds each customer at most once, so
+    # counting its rows counts its customers.
+    split_currency = by_document or query.group_by == GroupBy.CURRENCY
+    currency_column = "currency" if split_currency else "%(base)s::text"
     key, label = _DIMENSIONS[query.group_by]
     group_currency = "pc.currency" if by_document else "%(base)s::text"
     params["base"] = str(tenant.base_currency)
@@ -353,7 +374,11 @@ def aging_report(
     totals.sort(key=lambda line: line.currency)
     if page_customers is not None:
         group_count = page_customers[1]
-        totals = [_book_totals_today(tenant=tenant, buckets=buckets, as_of=query.as_of)]
+        totals = [
+            _book_totals_today(
+                tenant=tenant, buckets=buckets, as_of=query.as_of, customer_count=group_count
+            )
+        ]
     return AgingReport(
         query=query,
         base_currency=str(tenant.base_currency),
@@ -409,15 +434,23 @@ def _customer_page_today(
     return [], int(count)
 
 
-def _book_totals_today(*, tenant: Tenant, buckets: list[AgingBucket], as_of: date) -> AgingLine:
-    """The whole book's buckets today in one pass over ledger_agingbalance."""
+def _book_totals_today(
+    *, tenant: Tenant, buckets: list[AgingBucket], as_of: date, customer_count: int
+) -> AgingLine:
+    """The whole book's buckets today from ledger_agingbalance, summed by
+    side and date first (a few thousand rows) and only then into buckets."""
     count = len(buckets)
     sql = f"""
-        SELECT {_bucket_sums(buckets, "open_base_amount")},
-               COALESCE(SUM(open_base_amount) FILTER (WHERE side = 'deduction'), 0),
-               COALESCE(SUM(open_base_amount) FILTER (WHERE side = 'credit'), 0),
-               COALESCE(SUM(item_count), 0), COUNT(DISTINCT customer_id)
-        FROM ledger_agingbalance WHERE tenant_id = %(tenant)s
+        SELECT {_bucket_sums(buckets, "open_base")},
+               COALESCE(SUM(open_base) FILTER (WHERE side = 'deduction'), 0),
+               COALESCE(SUM(open_base) FILTER (WHERE side = 'credit'), 0),
+               COALESCE(SUM(item_count), 0)
+        FROM (
+            SELECT side, aging_date, SUM(open_base_amount) AS open_base,
+                   SUM(item_count) AS item_count
+            FROM ledger_agingbalance WHERE tenant_id = %(tenant)s
+            GROUP BY side, aging_date
+        ) AS by_day
     """  # noqa: S608  (bucket sums are built from integers)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '64MB'")
@@ -426,7 +459,7 @@ def _book_totals_today(*, tenant: Tenant, buckets: list[AgingBucket], as_of: dat
     if record is None:  # pragma: no cover  (an aggregate always answers one row)
         raise RuntimeError("the totals query returned nothing")
     amounts = [Decimal(value) for value in record[:count]]
-    deductions, unapplied, item_count, customer_count = record[count:]
+    deductions, unapplied, item_count = record[count:]
     return AgingLine(
         key="",
         label="",
