@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         ('customers', '0002_payment_terms_installments'),
         ('deductions', '0003_queue_indexes'),
         ('invoicing', '0004_invoice_installments'),
-        ('ledger', '0004_alter_application_kind_alter_openitem_kind'),
+        ('ledger', '0005_refund_kinds'),
         ('tenancy', '0003_tenant_seller_details'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

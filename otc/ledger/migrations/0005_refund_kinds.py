@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0003_reporting_summaries'),
+        ('ledger', '0004_aging_changes'),
     ]
 
     operations = [
