@@ -269,3 +269,12 @@ def cash_metrics(
         queue_size=queue.count(),
         queue_amount_by_currency=queue_amounts,
     )
+
+
+# The collector's figures live with dunning; other apps (the reporting
+# dashboards) reach them through this public module.
+from collections_app.dunning.selectors import (  # noqa: E402, F401
+    collector_figures,
+    promises_broken_recently,
+    promises_due,
+)

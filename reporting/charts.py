@@ -161,3 +161,51 @@ def line_chart(
             f"&#9632; {escape(name)}</text>"
         )
     return _frame(title, body)
+
+
+def grouped_bar_chart(
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[Decimal]]],
+    *,
+    title: str,
+    unit: str = "",
+    captions: Sequence[str] = (),
+) -> SafeString:
+    """Two or three series side by side per label (e.g. exposure against
+    limit per risk class), with a legend and an optional caption above each
+    group (e.g. the utilisation)."""
+    values = [value for _, points in series for value in points]
+    maximum = _nice_max(max(values, default=Decimal(0)))
+    body = _axis(maximum, unit)
+    plot_width = WIDTH - LEFT - RIGHT
+    plot_height = HEIGHT - TOP - BOTTOM
+    slot = plot_width / max(1, len(labels))
+    width = slot * 0.7 / max(1, len(series))
+    for index, label in enumerate(labels):
+        left = LEFT + index * slot + slot * 0.15
+        for number, (name, points) in enumerate(series):
+            value = max(points[index], Decimal(0))
+            height = float(value / maximum) * plot_height
+            colour = LINE_COLOURS[number % len(LINE_COLOURS)]
+            tooltip = f"{label} {name}: {points[index]:,.2f}{unit}"
+            body.append(
+                f"<rect x='{left + number * width:.1f}' y='{TOP + plot_height - height:.1f}' "
+                f"width='{width:.1f}' height='{height:.1f}' fill='{colour}'>"
+                f"<title>{escape(tooltip)}</title></rect>"
+            )
+        centre = left + slot * 0.35
+        body.append(
+            f"<text x='{centre:.1f}' y='{HEIGHT - BOTTOM + 16}' text-anchor='middle' "
+            f"{FONT} fill='#333'>{escape(label)}</text>"
+        )
+        if index < len(captions) and captions[index]:
+            body.append(
+                f"<text x='{centre:.1f}' y='{HEIGHT - BOTTOM + 30}' text-anchor='middle' "
+                f"{FONT} fill='#555'>{escape(captions[index])}</text>"
+            )
+    for number, (name, _) in enumerate(series):
+        body.append(
+            f"<text x='{LEFT + 8 + number * 160}' y='{TOP + 10}' {FONT} "
+            f"fill='{LINE_COLOURS[number % len(LINE_COLOURS)]}'>&#9632; {escape(name)}</text>"
+        )
+    return _frame(title, body)

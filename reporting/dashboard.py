@@ -61,7 +61,7 @@ def executive_dashboard_refresh(*, tenant: Tenant) -> list[dict[str, object]]:
     return rendered
 
 
-def executive_panels(tenant: Tenant, viewer: Role) -> list[DashboardPanel]:
+def executive_panels(tenant: Tenant, viewer: Role, user: object = None) -> list[DashboardPanel]:
     if not role_can(viewer, Perm.REPORTS_VIEW):
         return []
     cached = cache.get(_cache_key(tenant))

@@ -9,4 +9,5 @@ urlpatterns = [
     path("kpis/", views.kpis, name="kpis"),
     path("cash-forecast/", views.cash_forecast_page, name="cash_forecast"),
     path("settings/", views.bucket_settings, name="settings"),
+    path("customer-options/", views.customer_options_view, name="customer_options"),
 ]

@@ -26,6 +26,7 @@ from reporting.forms import (
     BucketSettingsForm,
     KpiForm,
 )
+from reporting.pickers import apply_pickers, customer_options
 from reporting.presentation import dso_trend_chart, forecast_chart, kpi_tiles
 from reporting.report_cache import cached_cash_forecast, cached_forecast_backtest
 from reporting.selectors.aging import AmountIn, Column, aging_cell_items, aging_report
@@ -61,12 +62,12 @@ def _query_string(request: HttpRequest, **overrides: Any) -> str:
 @require_perm(Perm.REPORTS_VIEW)
 def aging(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
-    form = AgingForm(request.GET or None, tenant=tenant)
+    form = apply_pickers(AgingForm(request.GET or None, tenant=tenant), tenant=tenant)
     report = None
     error = ""
     if not form.is_bound or form.is_valid():
         if not form.is_bound:
-            form = AgingForm({}, tenant=tenant)
+            form = apply_pickers(AgingForm({}, tenant=tenant), tenant=tenant)
             form.is_valid()
         try:
             report = aging_report(
@@ -208,9 +209,9 @@ def bucket_settings(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.REPORTS_VIEW)
 def kpis(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
-    form = KpiForm(request.GET or None)
+    form = apply_pickers(KpiForm(request.GET or None), tenant=tenant)
     if not form.is_bound:
-        form = KpiForm({})
+        form = apply_pickers(KpiForm({}), tenant=tenant)
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
         months = kpi_months(
@@ -257,3 +258,11 @@ def cash_forecast_page(request: HttpRequest) -> HttpResponse:
             "backtest": cached_forecast_backtest(tenant=tenant),
         },
     )
+
+
+@require_GET
+@require_perm(Perm.REPORTS_VIEW)
+def customer_options_view(request: HttpRequest) -> HttpResponse:
+    """The customer picker's suggestions for what has been typed (htmx)."""
+    customers = customer_options(tenant=_tenant(request), q=request.GET.get("customer", ""))
+    return render(request, "reporting/_customer_options.html", {"customers": customers})

@@ -81,12 +81,21 @@ class Membership(TenantOwnedModel):
     approval_limit = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A collector's cash target per calendar month, in the tenant's base
+    # currency (the collector dashboard compares what was collected with it).
+    monthly_collection_target = models.DecimalField(
+        max_digits=18, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user"], name="membership_tenant_user_uniq"),
             models.CheckConstraint(
                 condition=models.Q(approval_limit__gte=0), name="membership_limit_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(monthly_collection_target__gte=0),
+                name="membership_target_not_negative",
             ),
         ]
 

@@ -347,6 +347,27 @@ def membership_update(
     return locked
 
 
+@transaction.atomic
+def membership_collection_target_set(
+    *, tenant: Tenant, actor: Actor, membership: Membership, target: Decimal | None
+) -> Membership:
+    """Set (or clear, with None) a member's monthly collection target in the
+    tenant's base currency, rounded to the cent."""
+    if target is not None and target < 0:
+        raise TenancyRuleError("A collection target cannot be negative.")
+    locked = Membership.objects.for_tenant(tenant).select_for_update().get(pk=membership.pk)
+    before = snapshot(locked, ["monthly_collection_target"])
+    locked.monthly_collection_target = None if target is None else target.quantize(Decimal("0.01"))
+    changes = field_changes(before=before, after=snapshot(locked, ["monthly_collection_target"]))
+    if not changes:
+        return locked
+    locked.save(update_fields=list(changes))
+    audit_record(
+        tenant=tenant, actor=actor, action="membership.updated", instance=locked, changes=changes
+    )
+    return locked
+
+
 def session_tenant_set(*, session: SessionBase, membership: Membership) -> None:
     """Make the membership's tenant the one this browser session works in.
     The tenant middleware re-checks the membership on every request, so a

@@ -193,8 +193,9 @@ class DashboardPanel:
     wide: bool = False  # spans the whole row instead of half
 
 
-# provider(tenant, viewer_role) -> panels the viewer may see
-PanelProvider = Callable[[Any, Role], list[DashboardPanel]]
+# provider(tenant, viewer_role, viewer_user) -> panels the viewer may see; the
+# user scopes "my" panels (a collector's own customers, an analyst's own items).
+PanelProvider = Callable[[Any, Role, Any], list[DashboardPanel]]
 _PANEL_PROVIDERS: dict[Role, list[PanelProvider]] = {}
 
 
@@ -204,9 +205,11 @@ def register_dashboard_panels(role: Role, provider: PanelProvider) -> None:
         providers.append(provider)
 
 
-def dashboard_panels(*, tenant: Any, dashboard: Role, viewer: Role) -> list[DashboardPanel]:
+def dashboard_panels(
+    *, tenant: Any, dashboard: Role, viewer: Role, user: Any = None
+) -> list[DashboardPanel]:
     return [
         panel
         for provider in _PANEL_PROVIDERS.get(dashboard, [])
-        for panel in provider(tenant, viewer)
+        for panel in provider(tenant, viewer, user)
     ]

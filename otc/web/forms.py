@@ -346,6 +346,17 @@ class MemberForm(forms.Form):
         required=False,
         help_text="A deactivated member cannot sign in to this tenant; their history stays.",
     )
+    monthly_collection_target = forms.DecimalField(
+        label="Monthly collection target",
+        required=False,
+        min_value=Decimal(0),
+        max_digits=18,
+        decimal_places=2,
+        help_text=(
+            "For collectors: the cash to collect each month from their customers, in the "
+            "tenant's base currency. Leave empty for no target."
+        ),
+    )
 
 
 class MemberAddForm(forms.Form):

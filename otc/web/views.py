@@ -23,6 +23,7 @@ from otc.tenancy.services import (
     SETTINGS_FIELDS,
     TenancyRuleError,
     member_add,
+    membership_collection_target_set,
     membership_update,
     tenant_logo_remove,
     tenant_logo_replace,
@@ -102,7 +103,9 @@ def dashboard(request: HttpRequest, role: str) -> HttpResponse:
         "recent_events": selectors.audit_recent(tenant=tenant) if shows_activity else [],
         "audit_url": _url_or_none("audit:list") if shows_activity else None,
         "app_figures": dashboard_figures(tenant=tenant, dashboard=dashboard_role, viewer=viewer),
-        "app_panels": dashboard_panels(tenant=tenant, dashboard=dashboard_role, viewer=viewer),
+        "app_panels": dashboard_panels(
+            tenant=tenant, dashboard=dashboard_role, viewer=viewer, user=request.user
+        ),
     }
     return render(request, "web/dashboard.html", context)
 
@@ -183,18 +186,26 @@ def member_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
             "role": member.role,
             "approval_limit": member.approval_limit,
             "is_active": member.is_active,
+            "monthly_collection_target": member.monthly_collection_target,
         },
     )
     if request.method == "POST" and form.is_valid():
         try:
-            membership_update(
-                tenant=tenant,
-                actor=Actor.from_request(request),
-                membership=member,
-                role=form.cleaned_data["role"],
-                approval_limit=form.cleaned_data["approval_limit"],
-                is_active=form.cleaned_data["is_active"],
-            )
+            with transaction.atomic():
+                membership_update(
+                    tenant=tenant,
+                    actor=Actor.from_request(request),
+                    membership=member,
+                    role=form.cleaned_data["role"],
+                    approval_limit=form.cleaned_data["approval_limit"],
+                    is_active=form.cleaned_data["is_active"],
+                )
+                membership_collection_target_set(
+                    tenant=tenant,
+                    actor=Actor.from_request(request),
+                    membership=member,
+                    target=form.cleaned_data["monthly_collection_target"],
+                )
         except TenancyRuleError as error:
             form.add_error(None, str(error))
         else:
