@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from deductions.api import views
+from deductions.api import views, views_returns
 
 urlpatterns = [
     path("deductions/", views.DeductionListApi.as_view(), name="api-deduction-list"),
@@ -71,5 +71,62 @@ urlpatterns = [
         "deduction-reason-mappings/<id:mapping_id>/",
         views.MappingDetailApi.as_view(),
         name="api-deduction-mapping-detail",
+    ),
+]
+
+# Returns (RMA) and refunds.
+urlpatterns += [
+    path("returns/", views_returns.ReturnListApi.as_view(), name="api-return-list"),
+    path("returns/<id:rma_id>/", views_returns.ReturnDetailApi.as_view(), name="api-return-detail"),
+    path(
+        "returns/<id:rma_id>/authorise/",
+        views_returns.ReturnAuthoriseApi.as_view(),
+        name="api-return-authorise",
+    ),
+    path(
+        "returns/<id:rma_id>/receive/",
+        views_returns.ReturnReceiveApi.as_view(),
+        name="api-return-receive",
+    ),
+    path(
+        "returns/<id:rma_id>/credit/",
+        views_returns.ReturnCreditApi.as_view(),
+        name="api-return-credit",
+    ),
+    path(
+        "returns/<id:rma_id>/close/",
+        views_returns.ReturnCloseApi.as_view(),
+        name="api-return-close",
+    ),
+    path(
+        "returns/<id:rma_id>/cancel/",
+        views_returns.ReturnCancelApi.as_view(),
+        name="api-return-cancel",
+    ),
+    path("refunds/", views_returns.RefundListApi.as_view(), name="api-refund-list"),
+    path(
+        "refunds/exports/",
+        views_returns.RefundExportListApi.as_view(),
+        name="api-refund-export-list",
+    ),
+    path(
+        "refunds/exports/<id:export_id>/file/",
+        views_returns.RefundExportFileApi.as_view(),
+        name="api-refund-export-file",
+    ),
+    path(
+        "refunds/<id:refund_id>/",
+        views_returns.RefundDetailApi.as_view(),
+        name="api-refund-detail",
+    ),
+    path(
+        "refunds/<id:refund_id>/approve/",
+        views_returns.RefundApproveApi.as_view(),
+        name="api-refund-approve",
+    ),
+    path(
+        "refunds/<id:refund_id>/reject/",
+        views_returns.RefundRejectApi.as_view(),
+        name="api-refund-reject",
     ),
 ]

@@ -83,6 +83,8 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
             _LinkSpec("Deduction figures", "deductions:figures", Perm.DEDUCTIONS_VIEW),
             _LinkSpec("Raise a dispute", "deductions:dispute", Perm.DEDUCTIONS_RESOLVE),
             _LinkSpec("Reason codes", "deductions:reason_codes", Perm.DEDUCTIONS_VIEW),
+            _LinkSpec("Returns", "deductions:return_list", Perm.DEDUCTIONS_VIEW),
+            _LinkSpec("Refunds", "deductions:refund_list", Perm.DEDUCTIONS_VIEW),
         ),
     ),
     (
