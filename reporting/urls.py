@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import views
+from reporting import file_views, views
 
 app_name = "reporting"
 urlpatterns = [
@@ -9,4 +9,7 @@ urlpatterns = [
     path("kpis/", views.kpis, name="kpis"),
     path("cash-forecast/", views.cash_forecast_page, name="cash_forecast"),
     path("settings/", views.bucket_settings, name="settings"),
+    path("files/", file_views.report_files, name="files"),
+    path("files/<int:run_id>/retry/", file_views.report_file_retry, name="file_retry"),
+    path("files/<int:run_id>/download/", file_views.report_file_download, name="file_download"),
 ]
