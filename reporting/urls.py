@@ -12,4 +12,10 @@ urlpatterns = [
     path("files/", file_views.report_files, name="files"),
     path("files/<int:run_id>/retry/", file_views.report_file_retry, name="file_retry"),
     path("files/<int:run_id>/download/", file_views.report_file_download, name="file_download"),
+    path("subscriptions/", file_views.subscriptions, name="subscriptions"),
+    path(
+        "subscriptions/<int:subscription_id>/<str:action>/",
+        file_views.subscription_change,
+        name="subscription_change",
+    ),
 ]
