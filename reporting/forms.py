@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from typing import Any
 
 from django import forms
 
 from otc.tenancy.models import Tenant
-from reporting.models import ReportFormat, ReportKind
+from reporting.models import Frequency, ReportFormat, ReportKind
 from reporting.reports.parameters import ReportParameters
 from reporting.selectors.aging import AgeBy, AgingQuery, AgingSort, AmountIn, GroupBy
 from reporting.selectors.common import BookFilter, bucket_days_problems, tenant_today
@@ -256,3 +257,33 @@ class ReportRequestForm(ReportParametersForm):
         if data.get("kind") == ReportKind.CUSTOMER_STATEMENT and not data.get("customer"):
             self.add_error("customer", "A customer statement needs the customer's id.")
         return data
+
+
+class SubscriptionForm(ReportRequestForm):
+    frequency = forms.ChoiceField(choices=Frequency.choices, label="How often")
+    hour = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        initial=7,
+        label="At (your company's time zone)",
+    )
+    weekday = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        choices=list(enumerate(calendar.day_name)),
+        label="Weekly: on",
+    )
+    day_of_month = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        choices=[(day, str(day)) for day in range(1, 29)],
+        label="Monthly: on day",
+    )
+    field_order = ["kind", "format", "frequency", "hour", "weekday", "day_of_month"]
+
+    def clean_as_of(self) -> date | None:
+        if self.cleaned_data.get("as_of"):
+            raise forms.ValidationError(
+                "A scheduled report is always as of the day it is made: leave the date empty."
+            )
+        return None

@@ -7,6 +7,8 @@ it; nothing here is a copy of a figure.
 
 from __future__ import annotations
 
+import calendar
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -103,3 +105,78 @@ class ReportRun(TenantOwnedModel):
     @property
     def is_active(self) -> bool:
         return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+
+
+class ReportSubscription(TenantOwnedModel):
+    """A person's standing order for a report file, e-mailed to them at a
+    local hour (the tenant's time zone) every day, week or month."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    kind = models.CharField(max_length=32, choices=ReportKind.choices)
+    format = models.CharField(max_length=8, choices=ReportFormat.choices)
+    parameters = models.JSONField(default=dict, blank=True)  # never an as-of date
+    frequency = models.CharField(max_length=8, choices=Frequency.choices)
+    hour = models.PositiveSmallIntegerField(default=7)  # local, 0-23
+    weekday = models.PositiveSmallIntegerField(default=0)  # weekly: 0 = Monday
+    day_of_month = models.PositiveSmallIntegerField(default=1)  # monthly: 1-28
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hour__lte=23)
+                & models.Q(weekday__lte=6)
+                & models.Q(day_of_month__gte=1, day_of_month__lte=28),
+                name="reportsubscription_schedule_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.get_frequency_display().lower()}"
+
+    @property
+    def weekday_name(self) -> str:
+        return calendar.day_name[self.weekday]
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Being made"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class ReportDelivery(TenantOwnedModel):
+    """One period's report of a subscription: made once per period (the
+    unique constraint), e-mailed once."""
+
+    subscription = models.ForeignKey(
+        ReportSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    period = models.CharField(max_length=16)  # 2026-11-23, 2026-W47, 2026-11
+    run = models.OneToOneField(ReportRun, on_delete=models.PROTECT, related_name="delivery")
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "subscription", "period"], name="reportdelivery_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription} {self.period}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting import views
+from reporting import file_views, views
 
 app_name = "reporting"
 urlpatterns = [
@@ -10,4 +10,13 @@ urlpatterns = [
     path("cash-forecast/", views.cash_forecast_page, name="cash_forecast"),
     path("settings/", views.bucket_settings, name="settings"),
     path("customer-options/", views.customer_options_view, name="customer_options"),
+    path("files/", file_views.report_files, name="files"),
+    path("files/<int:run_id>/retry/", file_views.report_file_retry, name="file_retry"),
+    path("files/<int:run_id>/download/", file_views.report_file_download, name="file_download"),
+    path("subscriptions/", file_views.subscriptions, name="subscriptions"),
+    path(
+        "subscriptions/<int:subscription_id>/<str:action>/",
+        file_views.subscription_change,
+        name="subscription_change",
+    ),
 ]

@@ -124,6 +124,7 @@ DUNNING_LOCAL_HOUR = int(os.environ.get("DUNNING_LOCAL_HOUR", "6"))
 CELERY_TASK_ROUTES = {
     "reporting.*": {"queue": "reports"},
     "otc.accounts.tasks.send_email": {"queue": "email"},
+    "reporting.tasks.send_report_delivery": {"queue": "email"},
 }
 CELERY_TASK_ACKS_LATE = False  # acks_late only per task, beside an idempotency guard
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -174,6 +175,11 @@ CELERY_BEAT_SCHEDULE = {
     # Collection strategies create the day's tasks at each tenant's dunning hour.
     "collections-strategies-tick": {
         "task": "collections_app.strategies.tasks.strategies_tick",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Scheduled reports: each subscription's report once per period, at its local hour.
+    "reporting-subscriptions-tick": {
+        "task": "reporting.tasks.report_subscriptions_tick",
         "schedule": crontab(minute="*/15"),
     },
 }

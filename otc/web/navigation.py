@@ -94,6 +94,8 @@ _SECTIONS: tuple[tuple[str, tuple[_LinkSpec, ...]], ...] = (
             _LinkSpec("KPIs", "reporting:kpis", Perm.REPORTS_VIEW),
             _LinkSpec("Cash forecast", "reporting:cash_forecast", Perm.REPORTS_VIEW),
             _LinkSpec("Aging buckets", "reporting:settings", Perm.TENANT_SETTINGS),
+            _LinkSpec("Report files", "reporting:files", Perm.REPORTS_VIEW),
+            _LinkSpec("Scheduled reports", "reporting:subscriptions", Perm.REPORTS_VIEW),
         ),
     ),
     (
