@@ -302,6 +302,10 @@ class AgingBalance(TenantOwnedModel):
                 name="ledger_agingbal_uniq",
             )
         ]
+        # What falls due in a window, whoever owes it (the forecast backtest).
+        indexes = [
+            models.Index(fields=["tenant", "side", "aging_date"], name="ledger_agingbal_date_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.aging_date} {self.open_amount} {self.currency}"

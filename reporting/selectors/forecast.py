@@ -50,18 +50,25 @@ class_lateness AS (
 book_lateness AS (
     SELECT SUM(days_late * weight) / NULLIF(SUM(weight), 0) AS days_late FROM lateness
 ),
-expected AS (
-    SELECT b.currency, b.open_amount, b.open_base_amount,
+shift AS (
+    -- one row per customer: whose habit it takes and how many days late
+    SELECT c.id AS customer_id,
            CASE WHEN l.days_late IS NOT NULL THEN 'own'
                 WHEN cl.days_late IS NOT NULL THEN 'class'
                 WHEN bl.days_late IS NOT NULL THEN 'book' ELSE 'none' END AS basis,
-           b.aging_date + ROUND(COALESCE(l.days_late, cl.days_late, bl.days_late, 0))::int
-               AS expected_on
-    FROM ledger_agingbalance AS b
-    LEFT JOIN lateness AS l ON l.customer_id = b.customer_id
-    LEFT JOIN credit_creditprofile AS cp ON cp.customer_id = b.customer_id
+           ROUND(COALESCE(l.days_late, cl.days_late, bl.days_late, 0))::int AS days
+    FROM customers_customer AS c
+    LEFT JOIN lateness AS l ON l.customer_id = c.id
+    LEFT JOIN credit_creditprofile AS cp ON cp.customer_id = c.id
     LEFT JOIN class_lateness AS cl ON cl.risk_class = cp.risk_class
     CROSS JOIN book_lateness AS bl
+    WHERE c.tenant_id = %(tenant)s
+),
+expected AS (
+    SELECT b.currency, b.open_amount, b.open_base_amount, s.basis,
+           b.aging_date + s.days AS expected_on
+    FROM ledger_agingbalance AS b
+    JOIN shift AS s ON s.customer_id = b.customer_id
     WHERE b.tenant_id = %(tenant)s AND b.side = 'debit'
 )
 SELECT currency,
@@ -166,40 +173,54 @@ class_lateness AS (
 book_lateness AS (
     SELECT SUM(days_late * weight) / NULLIF(SUM(weight), 0) AS days_late FROM lateness
 ),
-applied_before AS (
-    SELECT debit_item_id AS item_id, SUM(debit_base_amount) AS base
-    FROM ledger_application
-    WHERE tenant_id = %(tenant)s AND effective_date < %(start)s
-    GROUP BY debit_item_id
-),
-open_then AS (
-    SELECT i.id, i.customer_id, COALESCE(i.due_date, i.document_date) AS aging_date,
-           i.base_amount - COALESCE(ab.base, 0) AS open_base
-    FROM ledger_openitem AS i LEFT JOIN applied_before AS ab ON ab.item_id = i.id
-    WHERE i.tenant_id = %(tenant)s AND i.amount > 0 AND i.kind <> 'deduction'
-      AND i.document_date < %(start)s AND i.base_amount - COALESCE(ab.base, 0) <> 0
-),
-expected AS (
-    SELECT o.id, o.open_base,
-           o.aging_date + ROUND(COALESCE(l.days_late, cl.days_late, bl.days_late, 0))::int
-               AS expected_on
-    FROM open_then AS o
-    LEFT JOIN lateness AS l ON l.customer_id = o.customer_id
-    LEFT JOIN credit_creditprofile AS cp ON cp.customer_id = o.customer_id
+shift AS (
+    SELECT c.id AS customer_id,
+           ROUND(COALESCE(l.days_late, cl.days_late, bl.days_late, 0))::int AS days
+    FROM customers_customer AS c
+    LEFT JOIN lateness AS l ON l.customer_id = c.id
+    LEFT JOIN credit_creditprofile AS cp ON cp.customer_id = c.id
     LEFT JOIN class_lateness AS cl ON cl.risk_class = cp.risk_class
     CROSS JOIN book_lateness AS bl
+    WHERE c.tenant_id = %(tenant)s
+),
+due_window AS (
+    -- the due dates whose expected payment can fall in the period
+    SELECT %(start)s::date - %(stale)s - MAX(days) AS low, %(end)s::date - MIN(days) AS high
+    FROM shift
+),
+open_then AS (
+    -- open receivables the day before `start`, per customer and due date:
+    -- today's summary less what changed since (ledger 0004), not the items
+    SELECT customer_id, aging_date, open_base_amount AS open_base
+    FROM ledger_agingbalance
+    WHERE tenant_id = %(tenant)s AND side = 'debit'
+      AND aging_date >= (SELECT low FROM due_window) AND aging_date < (SELECT high FROM due_window)
+    UNION ALL
+    SELECT customer_id, aging_date, -open_base_amount
+    FROM ledger_agingchange
+    WHERE tenant_id = %(tenant)s AND side = 'debit' AND effective_date >= %(start)s
+      AND aging_date >= (SELECT low FROM due_window) AND aging_date < (SELECT high FROM due_window)
+),
+expected AS (
+    SELECT o.open_base, o.aging_date + s.days AS expected_on
+    FROM open_then AS o JOIN shift AS s ON s.customer_id = o.customer_id
 ),
 actual AS (
-    SELECT debit_item_id AS id, SUM(debit_base_amount) AS base
-    FROM ledger_application
-    WHERE tenant_id = %(tenant)s AND kind = 'cash'
-      AND effective_date >= %(start)s AND effective_date < %(end)s
-    GROUP BY debit_item_id
+    -- cash applied in the period to receivables that were open at its start
+    SELECT a.debit_base_amount AS base
+    FROM ledger_application AS a JOIN ledger_openitem AS i ON i.id = a.debit_item_id
+    WHERE a.tenant_id = %(tenant)s AND a.kind = 'cash'
+      AND a.effective_date >= %(start)s AND a.effective_date < %(end)s
+      AND i.amount > 0 AND i.kind <> 'deduction' AND i.document_date < %(start)s
+      AND i.base_amount <> (
+          SELECT COALESCE(SUM(b.debit_base_amount), 0) FROM ledger_application AS b
+          WHERE b.tenant_id = %(tenant)s AND b.debit_item_id = i.id
+            AND b.effective_date < %(start)s
+      )
 )
-SELECT COALESCE(SUM(e.open_base) FILTER (
-           WHERE e.expected_on >= %(start)s::date - %(stale)s AND e.expected_on < %(end)s), 0),
-       COALESCE(SUM(a.base), 0)
-FROM expected AS e LEFT JOIN actual AS a ON a.id = e.id
+SELECT (SELECT COALESCE(SUM(open_base), 0) FROM expected
+        WHERE expected_on >= %(start)s::date - %(stale)s AND expected_on < %(end)s),
+       (SELECT COALESCE(SUM(base), 0) FROM actual)
 """
 
 

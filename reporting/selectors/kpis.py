@@ -31,28 +31,41 @@ ZERO = Decimal(0)
 DSO_PERIOD_MONTHS = 3  # simple DSO, BPDSO and DDO use the last quarter's sales
 COUNTBACK_MONTHS = 24
 
+# Both queries sum by plain dates first (cheap keys, a few thousand groups)
+# and only then by month, so the month arithmetic runs on those groups, not
+# on every row.
 _ITEMS_SQL = """
-SELECT date_trunc('month', i.document_date)::date AS doc_month,
-       date_trunc('month', COALESCE(i.due_date, i.document_date))::date AS due_month,
-       CASE WHEN i.kind = 'deduction' THEN 'deduction' ELSE 'debit' END AS side,
-       i.kind, COALESCE(i.due_date, i.document_date) > %(end)s AS due_after_today,
-       SUM(i.base_amount)
-FROM ledger_openitem AS i
-WHERE i.tenant_id = %(tenant)s AND i.amount > 0 AND i.document_date <= %(end)s {filters}
+SELECT date_trunc('month', doc::timestamp)::date AS doc_month,
+       date_trunc('month', due::timestamp)::date AS due_month,
+       CASE WHEN kind = 'deduction' THEN 'deduction' ELSE 'debit' END AS side,
+       kind, due > %(end)s AS due_after_today,
+       SUM(base)
+FROM (
+    SELECT i.document_date AS doc, COALESCE(i.due_date, i.document_date) AS due, i.kind,
+           SUM(i.base_amount) AS base
+    FROM ledger_openitem AS i
+    WHERE i.tenant_id = %(tenant)s AND i.amount > 0 AND i.document_date <= %(end)s {filters}
+    GROUP BY 1, 2, 3
+) AS by_day
 GROUP BY 1, 2, 3, 4, 5
 """
 
 _APPLIED_SQL = """
-SELECT date_trunc('month', a.effective_date)::date AS month,
-       date_trunc('month', i.document_date)::date AS doc_month,
-       date_trunc('month', COALESCE(i.due_date, i.document_date))::date AS due_month,
-       CASE WHEN i.kind = 'deduction' THEN 'deduction' ELSE 'debit' END AS side,
-       a.kind, COALESCE(i.due_date, i.document_date) > %(end)s AS due_after_today,
-       SUM(a.debit_base_amount),
-       SUM(a.debit_base_amount * (a.effective_date - COALESCE(i.due_date, i.document_date)))
-FROM ledger_application AS a
-JOIN ledger_openitem AS i ON i.id = a.debit_item_id
-WHERE a.tenant_id = %(tenant)s AND a.effective_date <= %(end)s {filters}
+SELECT date_trunc('month', effective_date::timestamp)::date AS month,
+       date_trunc('month', doc::timestamp)::date AS doc_month,
+       date_trunc('month', due::timestamp)::date AS due_month,
+       CASE WHEN item_kind = 'deduction' THEN 'deduction' ELSE 'debit' END AS side,
+       kind, due > %(end)s AS due_after_today,
+       SUM(base), SUM(base * (effective_date - due))
+FROM (
+    SELECT a.effective_date, i.document_date AS doc,
+           COALESCE(i.due_date, i.document_date) AS due, i.kind AS item_kind, a.kind,
+           SUM(a.debit_base_amount) AS base
+    FROM ledger_application AS a
+    JOIN ledger_openitem AS i ON i.id = a.debit_item_id
+    WHERE a.tenant_id = %(tenant)s AND a.effective_date <= %(end)s {filters}
+    GROUP BY 1, 2, 3, 4, 5
+) AS by_day
 GROUP BY 1, 2, 3, 4, 5, 6
 """
 
