@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         ('customers', '0002_payment_terms_installments'),
         ('deductions', '0003_queue_indexes'),
         ('invoicing', '0004_invoice_installments'),
-        ('ledger', '0005_refund_kinds'),
+        ('ledger', '0006_refund_kinds'),
         ('tenancy', '0003_tenant_seller_details'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0004_aging_changes'),
+        ('ledger', '0005_agingbalance_date_index'),
     ]
 
     operations = [
