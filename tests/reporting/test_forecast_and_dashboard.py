@@ -7,12 +7,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 
 from credit.models import CreditProfile
 from otc.ledger.models import ItemKind
 from otc.tenancy.context import tenant_context
 from reporting.selectors.forecast import cash_forecast, forecast_backtest
+from tests.cache import clear_own_cache
 from tests.otc.ledger.conftest import make_customer
 from tests.reporting.conftest import post
 
@@ -69,7 +69,7 @@ def test_forecast_api_and_page(
     eager_tasks,
     django_capture_on_commit_callbacks,
 ):
-    cache.clear()
+    clear_own_cache()
     client = api_client_for(book.tenant)
     # The backtest is computed in the background: absent at first, there after.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -94,7 +94,7 @@ def test_forecast_api_and_page(
 
 
 def test_forecast_page_says_when_the_backtest_is_still_computing(book, signed_in_client):
-    cache.clear()
+    clear_own_cache()
     page = signed_in_client(book.tenant, "executive").get("/reports/cash-forecast/")
     assert 'data-testid="backtest-computing"' in page.content.decode()
 
@@ -102,7 +102,7 @@ def test_forecast_page_says_when_the_backtest_is_still_computing(book, signed_in
 def test_executive_dashboard_serves_the_last_rendering_and_refreshes_it(
     book, signed_in_client, eager_tasks, django_capture_on_commit_callbacks
 ):
-    cache.clear()
+    clear_own_cache()
     client = signed_in_client(book.tenant, "executive")
     html = client.get("/dashboards/executive/").content.decode()
     for testid in ("executive-kpis", "executive-aging", "executive-dso", "executive-forecast"):
@@ -133,7 +133,7 @@ def test_executive_deductions_panel_names_our_reason_codes(tenant_a, tenant_b, s
     from tests.deductions.conftest import short_paid_invoice
     from tests.factories import CustomerFactory
 
-    cache.clear()
+    clear_own_cache()
     with tenant_context(tenant_a):
         acme = CustomerFactory(number="A-1", legal_name="Acme GmbH", currency="EUR")
         # The customer's claim code means nothing to us yet: "unidentified".
