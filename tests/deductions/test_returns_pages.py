@@ -236,3 +236,27 @@ def test_figures_count_returns_and_refunds_of_this_tenant_only(clerk, world, ten
     assert 'data-testid="returns-open">1<' in html
     assert 'data-testid="refunds-waiting">1<' in html
     assert "EUR\xa040.00" in html
+
+
+def test_a_return_whose_goods_were_all_rejected_closes_without_a_credit(clerk, world):
+    invoice, lines = _invoice(world)
+    with tenant_context(world.tenant):
+        rma = return_request(
+            tenant=world.tenant,
+            actor=world.analyst,
+            invoice_id=invoice.pk,
+            reason_id=reason_code_by_code(tenant=world.tenant, code="RETURNS").pk,
+            lines=[ReturnLineInput(invoice_line_id=lines[2].pk, quantity=D(1))],
+        )
+        row = ReturnLine.objects.get(rma=rma)
+    detail = f"/deductions/returns/{rma.pk}/"
+    clerk.post(detail + "authorise/")
+    clerk.post(detail + "receive/", {f"line_{row.pk}": "0", "note": "opened and used"})
+    refused = clerk.post(detail + "credit/", follow=True).content.decode()
+    assert "nothing to credit" in refused
+    closed = clerk.post(detail + "close/")
+    assert closed.status_code == 302
+    with tenant_context(world.tenant):
+        rma.refresh_from_db()
+        assert (rma.status, rma.credit_memo_id, rma.settlement) == ("closed", None, "")
+        assert OpenItem.objects.get(pk=invoice.open_item_id).open_amount == D("149.50")
