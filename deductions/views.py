@@ -29,6 +29,7 @@ from deductions.forms import (
     apply_errors,
 )
 from deductions.models import Deduction, ReasonCode
+from deductions.selectors_returns import return_refund_counts
 from invoicing.models import Invoice, InvoiceLine
 from otc.audit.services import Actor
 from otc.errors import DomainError, NotFound, ValidationFailed
@@ -169,7 +170,8 @@ def figures(request: HttpRequest) -> HttpResponse:
         {
             "figures": selectors.deduction_figures(
                 tenant=tenant, today=services.tenant_today(tenant)
-            )
+            ),
+            "returns_refunds": return_refund_counts(tenant=tenant),
         },
     )
 

@@ -218,17 +218,15 @@ def return_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:  # 
             services.return_credit(tenant=tenant, actor=actor, rma_id=pk)
             messages.success(request, "Credit memo issued for the accepted goods.")
         elif name == "close":
-            form = CloseForm(request.POST)
-            if form.is_valid() or rma.status != ReturnStatus.CREDITED:
-                data = form.cleaned_data if form.is_valid() else {}
-                services.return_close(
-                    tenant=tenant,
-                    actor=actor,
-                    rma_id=pk,
-                    settlement=data.get("settlement", ""),
-                    payee_iban=data.get("payee_iban", ""),
-                    payee_bic=data.get("payee_bic", ""),
-                )
+            if rma.status == ReturnStatus.CREDITED:
+                form = CloseForm(request.POST)
+                if form.is_valid():
+                    services.return_close(
+                        tenant=tenant, actor=actor, rma_id=pk, **form.cleaned_data
+                    )
+                    messages.success(request, "Return closed.")
+            else:
+                services.return_close(tenant=tenant, actor=actor, rma_id=pk)
                 messages.success(request, "Return closed.")
         elif name == "cancel":
             form = CancelForm(request.POST)

@@ -19,6 +19,7 @@ from otc.ledger.services import ledger_item_post
 from otc.tenancy.context import tenant_context
 from tests.deductions.conftest import DAY, SYSTEM, D
 from tests.deductions.test_returns_refunds import IBAN, NS, three_line_invoice
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +200,63 @@ def test_another_tenants_returns_and_refunds_answer_404(signed_in_client, clerk,
     with tenant_context(world.tenant):
         assert ReturnAuthorisation.objects.get(pk=rma.pk).status == "requested"
         assert Refund.objects.get(pk=refund.pk).status == "pending_approval"
+
+
+def test_figures_count_returns_and_refunds_of_this_tenant_only(clerk, world, tenant_b):
+    invoice, lines = _invoice(world)
+    with tenant_context(world.tenant):
+        return_request(
+            tenant=world.tenant,
+            actor=world.analyst,
+            invoice_id=invoice.pk,
+            reason_id=reason_code_by_code(tenant=world.tenant, code="RETURNS").pk,
+            lines=[ReturnLineInput(invoice_line_id=lines[0].pk, quantity=D(2))],
+        )
+        payment = ledger_item_post(
+            tenant=world.tenant,
+            actor=SYSTEM,
+            customer=world.customer,
+            kind=ItemKind.PAYMENT,
+            number="PAY-F",
+            currency="EUR",
+            amount=D("400.00"),
+            document_date=DAY,
+        )
+    clerk.post(
+        "/deductions/refunds/new/",
+        {"credit_item": payment.pk, "amount": "250", "payee_iban": IBAN, "idempotency_key": "f1"},
+    )
+    clerk.post(
+        "/deductions/refunds/new/",
+        {"credit_item": payment.pk, "amount": "40", "payee_iban": IBAN, "idempotency_key": "f2"},
+    )
+    with tenant_context(tenant_b):
+        CustomerFactory(number="B-F", currency="USD")
+    html = clerk.get("/deductions/figures/").content.decode()
+    assert 'data-testid="returns-open">1<' in html
+    assert 'data-testid="refunds-waiting">1<' in html
+    assert "EUR\xa040.00" in html
+
+
+def test_a_return_whose_goods_were_all_rejected_closes_without_a_credit(clerk, world):
+    invoice, lines = _invoice(world)
+    with tenant_context(world.tenant):
+        rma = return_request(
+            tenant=world.tenant,
+            actor=world.analyst,
+            invoice_id=invoice.pk,
+            reason_id=reason_code_by_code(tenant=world.tenant, code="RETURNS").pk,
+            lines=[ReturnLineInput(invoice_line_id=lines[2].pk, quantity=D(1))],
+        )
+        row = ReturnLine.objects.get(rma=rma)
+    detail = f"/deductions/returns/{rma.pk}/"
+    clerk.post(detail + "authorise/")
+    clerk.post(detail + "receive/", {f"line_{row.pk}": "0", "note": "opened and used"})
+    refused = clerk.post(detail + "credit/", follow=True).content.decode()
+    assert "nothing to credit" in refused
+    closed = clerk.post(detail + "close/")
+    assert closed.status_code == 302
+    with tenant_context(world.tenant):
+        rma.refresh_from_db()
+        assert (rma.status, rma.credit_memo_id, rma.settlement) == ("closed", None, "")
+        assert OpenItem.objects.get(pk=invoice.open_item_id).open_amount == D("149.50")

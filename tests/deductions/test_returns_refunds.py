@@ -38,7 +38,8 @@ from deductions.services import (
 )
 from invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from otc.errors import IllegalTransition, NotFound, ValidationFailed
-from otc.ledger.models import ApplicationKind, ItemKind, ItemStatus, OpenItem
+from otc.fx.services import manual_rate_set
+from otc.ledger.models import Application, ApplicationKind, ItemKind, ItemStatus, OpenItem
 from otc.ledger.selectors import customer_balance
 from otc.ledger.services import ledger_apply, ledger_item_post
 from otc.tenancy.context import tenant_context
@@ -432,3 +433,53 @@ def test_another_tenants_returns_and_refunds_are_out_of_reach(world, tenant_b):
         assert not ReturnAuthorisation.objects.exists()
         assert not Refund.objects.exists()
         assert OpenItem.objects.get(pk=payment_b.pk).open_amount == D("-40.00")
+
+
+def test_a_usd_refund_posts_the_realised_fx_difference_in_base_currency(world):
+    """Cash received at 0.90 EUR per USD and refunded at 0.85: the credit is
+    relieved at its locked 90.00 EUR, the refund costs 85.00 EUR, and the
+    5.00 EUR difference is posted as realised FX, as any application does."""
+    t = world.tenant
+    with tenant_context(t):
+        for day, rate in ((date(2026, 1, 5), "0.90"), (date(2026, 2, 5), "0.85")):
+            manual_rate_set(
+                tenant=t,
+                actor=SYSTEM,
+                rate_date=day,
+                from_currency="USD",
+                to_currency="EUR",
+                rate=Decimal(rate),
+            )
+        customer = CustomerFactory(number="US-1", currency="USD")
+        payment = ledger_item_post(
+            tenant=t,
+            actor=SYSTEM,
+            customer=customer,
+            kind=ItemKind.PAYMENT,
+            number="PAY-USD",
+            currency="USD",
+            amount=D("100.00"),
+            document_date=date(2026, 1, 5),
+        )
+        assert payment.base_amount == D("-90.00")
+        refund = refund_request(
+            tenant=t,
+            actor=world.manager,
+            credit_item_id=payment.pk,
+            amount=D("100.00"),
+            payee_iban=IBAN,
+            on=date(2026, 2, 5),
+        )
+        assert refund.status == R.APPROVED
+        out = _item(refund.refund_item_id)
+        assert (out.currency, out.base_amount) == ("USD", D("85.00"))
+        application = Application.objects.get(debit_item=out)
+        assert application.kind == ApplicationKind.REFUND
+        assert application.fx_gain_base == D("5.00")
+        assert customer_balance(tenant=t, customer=customer).base == D("0.00")
+        # USD refunds are not paid by a SEPA (EUR) file.
+        t.iban = "DE02120300000000202051"
+        t.save()
+        with pytest.raises(ValidationFailed) as error:
+            refunds_export(tenant=t, actor=world.manager, refund_ids=[refund.pk])
+        assert error.value.code == "not_exportable"
