@@ -46,7 +46,13 @@ def _short(value: Decimal) -> str:
     if magnitude >= 1_000_000:
         return f"{value / 1_000_000:.1f}M"
     if magnitude >= 1_000:
-        return f"{value / 1_000:.0f}k"
+        # 1.5k, not "2k" twice on one axis.
+        thousands = value / 1_000
+        return (
+            f"{thousands:.0f}k"
+            if magnitude >= 10_000 or thousands % 1 == 0
+            else f"{thousands:.1f}k"
+        )
     return f"{value:.0f}" if magnitude >= 10 else f"{value:.1f}"
 
 

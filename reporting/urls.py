@@ -6,6 +6,7 @@ app_name = "reporting"
 urlpatterns = [
     path("aging/", views.aging, name="aging"),
     path("aging/items/", views.aging_items, name="aging_items"),
+    path("aging/items/export.csv", views.aging_items_export, name="aging_items_export"),
     path("kpis/", views.kpis, name="kpis"),
     path("cash-forecast/", views.cash_forecast_page, name="cash_forecast"),
     path("settings/", views.bucket_settings, name="settings"),

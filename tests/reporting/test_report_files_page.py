@@ -77,3 +77,25 @@ def test_another_tenants_runs_are_invisible(book, signed_in_client, tenant_b):
     assert 'data-testid="report-run"' not in other.get(URL).content.decode()
     assert other.get(f"/reports/files/{run.pk}/download/").status_code == 404
     assert other.post(f"/reports/files/{run.pk}/retry/").status_code == 404
+
+
+def test_aging_items_export_streams_every_item_of_the_cell(book, signed_in_client, tenant_b):
+    client = signed_in_client(book.tenant, "executive")
+    query = {"group_by": "currency", "key": "EUR", "column": "total"}
+    response = client.get("/reports/aging/items/export.csv", query)
+    assert response.status_code == 200
+    assert response.streaming
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("Document,Type,Customer number")
+    rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    assert set(rows) == {"I-1", "I-2", "I-3", "D-1", "P-1"}  # I-5 is in USD
+    assert rows["I-2"][6:11] == ["EUR", "2000.00", "1600.00", "1600.00", "EUR"]
+    assert rows["P-1"][7:10] == ["-700.00", "-300.00", "-300.00"]
+    # The other tenant's invoice of 99,999 is not in it, nor in theirs ours.
+    assert "99999.00" not in "\n".join(lines)
+    other = signed_in_client(tenant_b, "executive")
+    theirs = b"".join(
+        other.get("/reports/aging/items/export.csv", {**query, "key": "USD"}).streaming_content
+    ).decode()
+    assert "I-5" not in theirs
+    assert "99999.00" in theirs
