@@ -1,5 +1,6 @@
 from django.urls import path
 
+from collections_app.assignment import views as assignment_views
 from collections_app.dunning import views
 from collections_app.strategies import views as strategy_views
 
@@ -22,4 +23,5 @@ urlpatterns = [
     path("templates/<id:template_id>/preview/", views.template_preview, name="template_preview"),
     path("tasks/<id:task_id>/", strategy_views.task_action, name="task_action"),
     path("strategies/", strategy_views.strategies, name="strategies"),
+    path("assignment/", assignment_views.assignment, name="assignment"),
 ]

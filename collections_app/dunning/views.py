@@ -25,6 +25,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from collections_app.assignment.services import collector_override_set
 from collections_app.dunning import selectors
 from collections_app.dunning.forms import (
     ActivityForm,
@@ -45,8 +46,7 @@ from collections_app.strategies import selectors as strategy_selectors
 from collections_app.strategies.views import collector_options
 from otc.audit.services import Actor
 from otc.customers.models import Customer
-from otc.customers.selectors import collector_choices, customer_get, tenant_user_get
-from otc.customers.services.customers import customer_update
+from otc.customers.selectors import collector_choices, customer_get
 from otc.errors import DomainError, NotFound, ValidationFailed
 from otc.ledger.models import DEBIT_KINDS, ItemStatus, OpenItem
 from otc.tenancy.models import Tenant
@@ -121,13 +121,13 @@ def worklist(request: HttpRequest) -> HttpResponse:
                 day=today,
                 collector_id=collector_id,
                 unassigned=scope == "unassigned",
-            )[:50],
+            )[:20],
             "escalations": strategy_selectors.escalations_due(
                 tenant=tenant,
                 day=today,
                 collector_id=collector_id,
                 unassigned=scope == "unassigned",
-            )[:50],
+            )[:20],
             "collectors": collector_options(tenant),
             "can_work": can(request, Perm.COLLECTIONS_WORK),
             "figures": selectors.collector_figures(
@@ -221,11 +221,15 @@ def customer_collections(request: HttpRequest, customer_id: int) -> HttpResponse
                 )
                 if collector_form.is_valid():
                     user_id = collector_form.cleaned_data["collector"]
-                    user = tenant_user_get(tenant=tenant, user_id=int(user_id)) if user_id else None
-                    customer_update(
-                        tenant=tenant, actor=actor, customer=customer, data={"collector": user}
+                    collector_override_set(
+                        tenant=tenant,
+                        actor=actor,
+                        customer_id=customer.pk,
+                        collector_id=int(user_id) if user_id else None,
                     )
-                    messages.success(request, "Collector assigned.")
+                    messages.success(
+                        request, "Collector assigned by hand; the assignment rules keep it."
+                    )
                     return redirect("collections:customer", customer_id=customer.pk)
         except ValidationFailed as error:
             form = {"activity": activity_form, "promise": promise_form}.get(
