@@ -14,6 +14,7 @@ urlpatterns = [
         views.customer_statement,
         name="customer_statement",
     ),
+    path("customers/<id:customer_id>/dispute/", views.customer_dispute, name="customer_dispute"),
     path("runs/", views.runs, name="runs"),
     path("runs/preview/", views.run_preview, name="run_preview"),
     path("runs/<id:run_id>/", views.run_detail, name="run_detail"),
