@@ -217,6 +217,8 @@ def main() -> None:  # noqa: PLR0915  (a script: load, then measure)
             f"-> {created:,} tasks; again the same day: "
             f"{strategies_run(tenant=tenant, day=today)} new"
         )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE collections_app_collectiontask")
 
         client = sign_in(Client(), membership)
         response = client.get("/collections/")
