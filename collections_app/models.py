@@ -481,6 +481,7 @@ from collections_app.dunning.models import (  # noqa: E402, F401
     DunningTemplate,
     PromiseItem,
     PromiseToPay,
+    StatementDelivery,
 )
 from collections_app.strategies.models import (  # noqa: E402, F401
     CollectionStrategy,

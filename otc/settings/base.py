@@ -176,6 +176,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "collections_app.strategies.tasks.strategies_tick",
         "schedule": crontab(minute="*/15"),
     },
+    # Monthly statements of account, on the first at each tenant's dunning hour.
+    "collections-statements-tick": {
+        "task": "collections_app.dunning.tasks.statements_tick",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- exchange rates -----------------------------------------------------------
