@@ -3,7 +3,7 @@
   selected and recorded (PDF rendering and sending excluded: they fan out
   to workers): < 60 s;
 - a collector's worklist page with 2,000 assigned customers: < 300 ms
-  server time.
+  server time (with the day's strategy calls and escalations beside it).
 
 Data: one tenant, 20,000 customers, 100,000 open invoices, all overdue (1 to
 120 days, so every level of the four-level policy is reached), loaded with
@@ -57,6 +57,9 @@ def main() -> None:  # noqa: PLR0915  (a script: load, then measure)
     )
     from collections_app.dunning.services.priorities import collection_priorities_compute
     from collections_app.dunning.services.runs import dunning_run_start
+    from collections_app.strategies.models import CollectionTask, StrategyStep
+    from collections_app.strategies.services.strategies import strategies_run, strategy_step_add
+    from credit.models import CreditProfile
     from otc.accounts.models import User
     from otc.audit.services import Actor
     from otc.customers.models import Customer
@@ -187,6 +190,35 @@ def main() -> None:  # noqa: PLR0915  (a script: load, then measure)
             lambda: collection_priorities_compute(tenant=tenant, day=today),
         )
         print(f"  -> {CollectionPriority.objects.filter(day=today).count():,} rows")
+
+        # Collection strategies: every customer has a class C profile; calls at
+        # 10 days and escalations at 45 fill the worklist's task sections.
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+        if not CreditProfile.objects.exists():
+            CreditProfile.objects.bulk_create(
+                [
+                    CreditProfile(tenant=tenant, customer_id=pk, currency="EUR", risk_class="C")
+                    for pk in Customer.objects.values_list("pk", flat=True)
+                ],
+                batch_size=5000,
+            )
+        if not StrategyStep.objects.exists():
+            for kind, days in (("call", 10), ("escalation", 45)):
+                strategy_step_add(
+                    tenant=tenant, actor=system, risk_class="C", kind=kind, days_overdue=days
+                )
+        CollectionTask.objects.all().delete()
+        as_app()
+        start = time.perf_counter()
+        created = strategies_run(tenant=tenant, day=today)
+        print(
+            f"strategies for {args.customers:,} customers: {time.perf_counter() - start:.2f} s "
+            f"-> {created:,} tasks; again the same day: "
+            f"{strategies_run(tenant=tenant, day=today)} new"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE collections_app_collectiontask")
 
         client = sign_in(Client(), membership)
         response = client.get("/collections/")

@@ -464,6 +464,10 @@ class RemittanceLine(TenantOwnedModel):
 
 # Collections (dunning, activities, promises, priorities) keep their models in
 # their own module; importing them here registers them with the app.
+from collections_app.assignment.models import (  # noqa: E402, F401
+    CollectorOverride,
+    CollectorRule,
+)
 from collections_app.dunning.models import (  # noqa: E402, F401
     CollectionActivity,
     CollectionPriority,
@@ -477,6 +481,7 @@ from collections_app.dunning.models import (  # noqa: E402, F401
     DunningTemplate,
     PromiseItem,
     PromiseToPay,
+    StatementDelivery,
 )
 from collections_app.strategies.models import (  # noqa: E402, F401
     CollectionStrategy,

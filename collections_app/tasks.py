@@ -48,8 +48,11 @@ from collections_app.dunning.tasks import (  # noqa: E402, F401
     check_promises,
     check_promises_all_tenants,
     deliver_letter,
+    deliver_statement,
     dunning_tick,
     run_dunning,
+    send_statements,
+    statements_tick,
 )
 from collections_app.strategies.tasks import (  # noqa: E402, F401
     run_strategies,

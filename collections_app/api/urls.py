@@ -53,4 +53,5 @@ urlpatterns = [
     path("csv-mappings/", views.CsvMappingListApi.as_view(), name="api-csv-mapping-list"),
     path("", include("collections_app.dunning.api.urls")),
     path("", include("collections_app.strategies.api.urls")),
+    path("", include("collections_app.assignment.api.urls")),
 ]

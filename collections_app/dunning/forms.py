@@ -58,3 +58,21 @@ class CollectorForm(forms.Form):
 
 class StartRunForm(forms.Form):
     run_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Run for")
+
+
+class DisputeForm(forms.Form):
+    invoice = forms.TypedChoiceField(coerce=int, label="Invoice")
+    amount = forms.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="Leave empty to dispute all that is open.",
+    )
+    note = forms.CharField(max_length=300, label="What the customer disputes")
+
+    def __init__(self, *args: Any, invoice_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        invoice = self.fields["invoice"]
+        assert isinstance(invoice, forms.TypedChoiceField)  # noqa: S101  (narrows the type)
+        invoice.choices = invoice_choices

@@ -45,6 +45,9 @@ class DunningSettings(TenantOwnedModel):
 
     is_enabled = models.BooleanField(default=True)
     local_hour = models.PositiveSmallIntegerField(null=True, blank=True)
+    # On the first of each month, every customer with open items gets its
+    # statement of account by e-mail (at the dunning hour).
+    monthly_statements = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -434,3 +437,42 @@ class CollectionPriority(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Priority {self.score} of customer {self.customer_id} on {self.day}"
+
+
+class StatementStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class StatementDelivery(TenantOwnedModel):
+    """A customer's monthly statement of account: one per customer and
+    period (unique), so a repeated tick or task never sends a period twice."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="statement_deliveries"
+    )
+    period = models.DateField()  # the first day of the month it is sent in
+    status = models.CharField(
+        max_length=8, choices=StatementStatus.choices, default=StatementStatus.PENDING
+    )
+    recipients = ArrayField(models.EmailField(), default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "statement deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "customer", "period"], name="statementdelivery_period_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "period", "status"], name="statementdelivery_status_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Statement {self.period:%Y-%m} to customer {self.customer_id}"

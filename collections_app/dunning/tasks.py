@@ -8,6 +8,10 @@
   ``deliver_letter`` per pending letter on the "email" queue.
 - ``deliver_letter(tenant_id, letter_id)``: compare-and-set on the letter,
   so a duplicate or redelivered task never sends twice.
+- ``statements_tick`` (beat, every 15 minutes): on the first of the month,
+  at the dunning hour, tenants whose settings ask for monthly statements
+  get a ``send_statements`` task (once per tenant and period, run_once);
+  each statement then goes out on the "email" queue, once per period.
 - ``check_promises_all_tenants`` (beat, hourly): keeps promises whose money
   was applied and breaks those whose date passed, in each tenant's local
   day; running it again changes nothing.
@@ -27,7 +31,7 @@ from collections_app.dunning.models import DunningRun, DunningSettings, RunStatu
 from collections_app.dunning.services.priorities import collection_priorities_compute
 from collections_app.dunning.services.promises import promises_check
 from otc.audit.services import Actor
-from otc.tasks import tenant_task
+from otc.tasks import run_once, tenant_task
 from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Tenant
 
@@ -120,3 +124,49 @@ def check_promises_all_tenants() -> int:
     for tenant_id in tenant_ids:
         check_promises.delay(tenant_id)
     return len(tenant_ids)
+
+
+@tenant_task(
+    name="collections_app.dunning.tasks.send_statements",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_statements(tenant: Tenant, period: str) -> int:
+    from collections_app.dunning.services.statements import statements_select
+
+    delivery_ids = statements_select(tenant=tenant, period=date.fromisoformat(period))
+    for delivery_id in delivery_ids:
+        deliver_statement.delay(tenant.pk, delivery_id)
+    return len(delivery_ids)
+
+
+@tenant_task(name="collections_app.dunning.tasks.deliver_statement", queue="email", acks_late=True)
+def deliver_statement(tenant: Tenant, delivery_id: int, attempt: int = 0) -> str:
+    from collections_app.dunning.services.statements import statement_deliver
+
+    outcome = statement_deliver(tenant=tenant, delivery_id=delivery_id)
+    if outcome == "retry":
+        countdown = _RETRY_SECONDS[min(attempt, len(_RETRY_SECONDS) - 1)]
+        deliver_statement.apply_async((tenant.pk, delivery_id, attempt + 1), countdown=countdown)
+    return outcome
+
+
+@shared_task(name="collections_app.dunning.tasks.statements_tick")
+def statements_tick() -> int:
+    now = timezone.now()
+    started = 0
+    for tenant in Tenant.objects.filter(is_active=True).order_by("pk"):
+        with tenant_context(tenant):
+            config = DunningSettings.objects.for_tenant(tenant).first()
+        if config is None or not config.monthly_statements:
+            continue
+        hour = config.local_hour if config.local_hour is not None else settings.DUNNING_LOCAL_HOUR
+        day = local_run_day(tenant, now, hour)
+        if day is None or day.day != 1:
+            continue
+        if run_once(f"statements:{tenant.pk}:{day.isoformat()}", ttl_seconds=2 * 86400):
+            send_statements.delay(tenant.pk, day.isoformat())
+            started += 1
+    return started

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from collections_app.assignment import views as assignment_views
 from collections_app.dunning import views
 from collections_app.strategies import views as strategy_views
 
@@ -13,6 +14,7 @@ urlpatterns = [
         views.customer_statement,
         name="customer_statement",
     ),
+    path("customers/<id:customer_id>/dispute/", views.customer_dispute, name="customer_dispute"),
     path("runs/", views.runs, name="runs"),
     path("runs/preview/", views.run_preview, name="run_preview"),
     path("runs/<id:run_id>/", views.run_detail, name="run_detail"),
@@ -22,4 +24,5 @@ urlpatterns = [
     path("templates/<id:template_id>/preview/", views.template_preview, name="template_preview"),
     path("tasks/<id:task_id>/", strategy_views.task_action, name="task_action"),
     path("strategies/", strategy_views.strategies, name="strategies"),
+    path("assignment/", assignment_views.assignment, name="assignment"),
 ]

@@ -25,15 +25,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from collections_app.assignment.services import collector_override_set
 from collections_app.dunning import selectors
 from collections_app.dunning.forms import (
     ActivityForm,
     CollectorForm,
+    DisputeForm,
     PromiseForm,
     StartRunForm,
     WorklistFilterForm,
 )
 from collections_app.dunning.models import DunningTemplate, RunTrigger
+from collections_app.dunning.services.disputes import collections_dispute_flag
 from collections_app.dunning.services.letters import (
     statement_of_account_pdf,
     template_preview_html,
@@ -43,10 +46,11 @@ from collections_app.dunning.services.promises import PromiseInput, activity_log
 from collections_app.dunning.services.selection import dunning_due_pairs
 from collections_app.strategies import selectors as strategy_selectors
 from collections_app.strategies.views import collector_options
+from invoicing.models import InvoiceStatus
+from invoicing.selectors import invoice_list
 from otc.audit.services import Actor
 from otc.customers.models import Customer
-from otc.customers.selectors import collector_choices, customer_get, tenant_user_get
-from otc.customers.services.customers import customer_update
+from otc.customers.selectors import collector_choices, customer_get
 from otc.errors import DomainError, NotFound, ValidationFailed
 from otc.ledger.models import DEBIT_KINDS, ItemStatus, OpenItem
 from otc.tenancy.models import Tenant
@@ -121,13 +125,13 @@ def worklist(request: HttpRequest) -> HttpResponse:
                 day=today,
                 collector_id=collector_id,
                 unassigned=scope == "unassigned",
-            )[:50],
+            )[:20],
             "escalations": strategy_selectors.escalations_due(
                 tenant=tenant,
                 day=today,
                 collector_id=collector_id,
                 unassigned=scope == "unassigned",
-            )[:50],
+            )[:20],
             "collectors": collector_options(tenant),
             "can_work": can(request, Perm.COLLECTIONS_WORK),
             "figures": selectors.collector_figures(
@@ -155,6 +159,57 @@ def _open_item_choices(tenant: Tenant, customer: Customer) -> list[tuple[str, st
         )
         for item in items.order_by("due_date", "id")[:200]
     ]
+
+
+def _disputable_invoice_choices(tenant: Tenant, customer: Customer) -> list[tuple[str, str]]:
+    invoices = (
+        invoice_list(tenant=tenant, customer_id=customer.pk)
+        .filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID])
+        .order_by("due_date", "id")[:200]
+    )
+    return [
+        (str(invoice.pk), f"{invoice.number} · due {invoice.due_date or '—'} · {invoice.currency}")
+        for invoice in invoices
+    ]
+
+
+@require_POST
+@require_perm(Perm.COLLECTIONS_WORK)
+def customer_dispute(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Hand a disputed invoice to the deductions process; back to the page
+    with a message saying what happened or what to fix."""
+    tenant = _tenant(request)
+    customer = _customer_or_404(tenant, customer_id)
+    form = DisputeForm(
+        request.POST,
+        prefix="dispute",
+        invoice_choices=_disputable_invoice_choices(tenant, customer),
+    )
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else str(error))
+        return redirect("collections:customer", customer_id=customer.pk)
+    data = form.cleaned_data
+    try:
+        deduction = collections_dispute_flag(
+            tenant=tenant,
+            actor=Actor.from_request(request),
+            customer_id=customer.pk,
+            invoice_id=data["invoice"],
+            amount=data["amount"],
+            note=data["note"],
+        )
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(
+            request,
+            f"{deduction.amount:,.2f} {deduction.currency} handed to deductions; "
+            "dunning leaves it out while it is researched.",
+        )
+    return redirect("collections:customer", customer_id=customer.pk)
 
 
 @require_perm(Perm.COLLECTIONS_VIEW)
@@ -221,11 +276,15 @@ def customer_collections(request: HttpRequest, customer_id: int) -> HttpResponse
                 )
                 if collector_form.is_valid():
                     user_id = collector_form.cleaned_data["collector"]
-                    user = tenant_user_get(tenant=tenant, user_id=int(user_id)) if user_id else None
-                    customer_update(
-                        tenant=tenant, actor=actor, customer=customer, data={"collector": user}
+                    collector_override_set(
+                        tenant=tenant,
+                        actor=actor,
+                        customer_id=customer.pk,
+                        collector_id=int(user_id) if user_id else None,
                     )
-                    messages.success(request, "Collector assigned.")
+                    messages.success(
+                        request, "Collector assigned by hand; the assignment rules keep it."
+                    )
                     return redirect("collections:customer", customer_id=customer.pk)
         except ValidationFailed as error:
             form = {"activity": activity_form, "promise": promise_form}.get(
@@ -243,6 +302,9 @@ def customer_collections(request: HttpRequest, customer_id: int) -> HttpResponse
             "activity_form": activity_form,
             "promise_form": promise_form,
             "collector_form": collector_form,
+            "dispute_form": DisputeForm(
+                prefix="dispute", invoice_choices=_disputable_invoice_choices(tenant, customer)
+            ),
             "can_work": can(request, Perm.COLLECTIONS_WORK),
             "today": timezone.localdate(),
         },

@@ -14,6 +14,7 @@ from collections_app.strategies.models import (
     TaskKind,
     TaskStatus,
 )
+from otc.customers.models import Customer
 from otc.errors import NotFound
 from otc.tenancy.models import Tenant
 
@@ -31,14 +32,6 @@ def strategy_list(*, tenant: Tenant) -> QuerySet[CollectionStrategy]:
     )
 
 
-def _for_collector(tasks: QuerySet[CollectionTask], collector_id: int) -> QuerySet[CollectionTask]:
-    """A collector's tasks: assigned to them, or unassigned on their customers."""
-    return tasks.filter(
-        Q(assigned_to_id=collector_id)
-        | Q(assigned_to__isnull=True, customer__collector_id=collector_id)
-    )
-
-
 def tasks_due(
     *,
     tenant: Tenant,
@@ -47,23 +40,32 @@ def tasks_due(
     collector_id: int | None = None,
     unassigned: bool = False,
 ) -> QuerySet[CollectionTask]:
-    """Open tasks due by `day` and snoozed tasks whose day has come, oldest first."""
-    tasks: QuerySet[CollectionTask] = (
-        CollectionTask.objects.for_tenant(tenant)
-        .filter(
-            Q(status=TaskStatus.OPEN, due_on__lte=day)
-            | Q(status=TaskStatus.SNOOZED, snoozed_until__lte=day)
-        )
-        .select_related("customer", "assigned_to")
-        .order_by("due_on", "id")
+    """Open tasks due by `day` and snoozed tasks whose day has come, oldest
+    first; for a collector, those assigned to them and the unassigned ones
+    (escalations) of their customers."""
+    due: QuerySet[CollectionTask] = CollectionTask.objects.for_tenant(tenant).filter(
+        Q(status=TaskStatus.OPEN, due_on__lte=day)
+        | Q(status=TaskStatus.SNOOZED, snoozed_until__lte=day)
     )
     if kind:
-        tasks = tasks.filter(kind=kind)
-    if collector_id is not None:
-        tasks = _for_collector(tasks, collector_id)
+        due = due.filter(kind=kind)
     if unassigned:
-        tasks = tasks.filter(assigned_to__isnull=True)
-    return tasks
+        due = due.filter(assigned_to__isnull=True)
+    if collector_id is not None:
+        # Two index lookups instead of one OR over a join, so the unassigned
+        # tasks of everyone else's customers are never read (worklist budget).
+        customers = Customer.objects.for_tenant(tenant).filter(collector_id=collector_id)
+        mine = due.filter(assigned_to_id=collector_id).order_by().values("pk")
+        unassigned_on_mine = (
+            due.filter(assigned_to__isnull=True, customer_id__in=customers.values("pk"))
+            .order_by()
+            .values("pk")
+        )
+        due = CollectionTask.objects.for_tenant(tenant).filter(
+            pk__in=mine.union(unassigned_on_mine, all=True)
+        )
+    # Prefetched, not joined: the page takes the first rows before any join.
+    return due.prefetch_related("customer", "assigned_to").order_by("due_on", "id")
 
 
 def calls_due(

@@ -182,6 +182,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.report_subscriptions_tick",
         "schedule": crontab(minute="*/15"),
     },
+    # Monthly statements of account, on the first at each tenant's dunning hour.
+    "collections-statements-tick": {
+        "task": "collections_app.dunning.tasks.statements_tick",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- exchange rates -----------------------------------------------------------

@@ -246,14 +246,24 @@ def dunning_policy_update(
 
 
 def dunning_settings_set(
-    *, tenant: Tenant, actor: Actor, is_enabled: bool, local_hour: int | None
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    is_enabled: bool,
+    local_hour: int | None,
+    monthly_statements: bool | None = None,
 ) -> DunningSettings:
+    """When dunning runs; `monthly_statements` (None: unchanged) sends every
+    customer with open items its statement of account on the first."""
     if local_hour is not None and not 0 <= local_hour <= 23:
         raise ValidationFailed(
             "The hour must be 0 to 23.", errors={"local_hour": ["Use an hour from 0 to 23."]}
         )
+    values: dict[str, bool | int | None] = {"is_enabled": is_enabled, "local_hour": local_hour}
+    if monthly_statements is not None:
+        values["monthly_statements"] = monthly_statements
     row, _ = DunningSettings.objects.for_tenant(tenant).update_or_create(
-        tenant=tenant, defaults={"is_enabled": is_enabled, "local_hour": local_hour}
+        tenant=tenant, defaults=values
     )
     audit_record(tenant=tenant, actor=actor, action="dunning.settings_changed", instance=row)
     return row
