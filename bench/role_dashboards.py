@@ -41,7 +41,8 @@ INSERT INTO collections_app_payment (tenant_id, external_ref, source, customer_i
     end_to_end_id, remittance_text, structured_references, status, match_summary,
     return_reason, created_at, updated_at)
 SELECT %(tenant)s, NULL, 'bank', i.customer_id, i.id, 'BP-' || i.id, -i.amount, i.currency,
-    current_date - (i.id %% 60), '', '', '', '', '', '', '{}', 'unapplied', '', '', now(), now()
+    current_date - (i.id %% 60)::int, '', '', '', '', '', '', '{}', 'unapplied', '', '',
+    now(), now()
 FROM ledger_openitem AS i
 WHERE i.tenant_id = %(tenant)s AND i.kind = 'payment' AND i.status = 'open'
 """
