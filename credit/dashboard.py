@@ -27,7 +27,7 @@ def credit_figures(tenant: Tenant, viewer: Role) -> list[DashboardFigure]:
     )
     reviews = selectors.reviews_due(tenant=tenant)
     overdue_reviews = reviews.filter(next_review_date__lt=tenant_today(tenant)).count()
-    near_limit = selectors.customers_over_utilization(tenant=tenant).count()
+    near_limit = selectors.customers_over_utilization_count(tenant=tenant)
     applications = selectors.applications_to_decide(tenant=tenant).count()
     dashboard_url = reverse("credit:dashboard")
     return [

@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from collections_app.selectors import collector_figures, promises_broken_recently, promises_due
 from credit.selectors import held_order_queue, reviews_due
-from deductions.selectors import QueueFilters, deduction_figures, deduction_queue
+from deductions.selectors import QueueFilters, deduction_queue
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardPanel
@@ -33,6 +33,7 @@ from reporting.selectors.role_dashboards import (
     exposure_by_risk_class,
     invoices_to_send,
     largest_over_limit,
+    open_deductions_by_age,
     statements_imported_on,
     unapplied_cash_queue,
 )
@@ -246,7 +247,7 @@ def deduction_panels(tenant: Tenant, viewer: Role, user: object = None) -> list[
         return []
     today = tenant_today(tenant)
     base = str(tenant.base_currency)
-    figures = deduction_figures(tenant=tenant, today=today)
+    by_age = open_deductions_by_age(tenant=tenant, today=today)
     chart = bar_chart(
         [
             Bar(
@@ -255,7 +256,7 @@ def deduction_panels(tenant: Tenant, viewer: Role, user: object = None) -> list[
                 DEDUCTION_AGE_COLOURS[min(index, len(DEDUCTION_AGE_COLOURS) - 1)],
                 f"{bucket.label}: {bucket.count} open, {bucket.base_amount:,.2f} {base}",
             )
-            for index, bucket in enumerate(figures.by_age)
+            for index, bucket in enumerate(by_age)
         ],
         title=f"Open deductions by age ({base})",
     )
@@ -266,7 +267,7 @@ def deduction_panels(tenant: Tenant, viewer: Role, user: object = None) -> list[
     panels = [
         DashboardPanel(
             title=f"Queue by age and value ({base})",
-            html=_panel("deductions_age.html", tenant, chart=chart, buckets=figures.by_age),
+            html=_panel("deductions_age.html", tenant, chart=chart, buckets=by_age),
             testid="deductions-age",
             url=queue_url,
         ),

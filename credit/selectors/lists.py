@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     DecimalField,
     ExpressionWrapper,
@@ -129,6 +130,42 @@ def customers_over_utilization(
         )
         .order_by("-utilization", "pk")
     )
+
+
+_OVER_UTILIZATION_COUNT = """
+WITH ar AS (
+    SELECT customer_id, SUM(open_base_amount) AS amount
+    FROM ledger_customerbalance WHERE tenant_id = %(tenant)s GROUP BY customer_id
+),
+orders AS (
+    SELECT customer_id, SUM(open_base_amount) AS amount
+    FROM credit_order WHERE tenant_id = %(tenant)s AND status = ANY(%(open_statuses)s)
+    GROUP BY customer_id
+)
+SELECT COUNT(*)
+FROM credit_creditprofile AS cp
+LEFT JOIN ar ON ar.customer_id = cp.customer_id
+LEFT JOIN orders ON orders.customer_id = cp.customer_id
+WHERE cp.tenant_id = %(tenant)s AND cp.credit_limit > 0
+  AND COALESCE(ar.amount, 0) + COALESCE(orders.amount, 0) >= cp.credit_limit * %(threshold)s
+"""
+
+
+def customers_over_utilization_count(*, tenant: Tenant, threshold: Decimal = Decimal("0.9")) -> int:
+    """How many customers_over_utilization() holds, counted in one pass over
+    the ledger's per-customer balances (the dashboard tile at 50,000
+    profiles), instead of a subquery per profile."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _OVER_UTILIZATION_COUNT,
+            {
+                "tenant": tenant.pk,
+                "open_statuses": [str(status) for status in OPEN_ORDER_STATUSES],
+                "threshold": threshold,
+            },
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def reviews_due(*, tenant: Tenant, within_days: int = 30) -> QuerySet[CreditProfile]:

@@ -24,6 +24,7 @@ from collections_app.models import (
     PaymentStatus,
 )
 from credit.models import OPEN_ORDER_STATUSES
+from deductions.selectors import QueueFilters, deduction_queue
 from invoicing.models import DeliveryStatus, InvoiceDelivery, InvoiceKind, InvoiceStatus
 from invoicing.selectors import invoice_list
 from otc.tenancy.models import Membership, Tenant
@@ -275,3 +276,44 @@ def invoices_to_send(*, tenant: Tenant, failed_limit: int = 5) -> InvoicesToSend
         failed=list(failed[:failed_limit]),
         failed_count=failed.count(),
     )
+
+
+# --- deductions analyst -------------------------------------------------------------
+
+DEDUCTION_AGES = ((0, 30, "0-30 days"), (31, 60, "31-60 days"), (61, 90, "61-90 days"))
+
+
+@dataclass(frozen=True)
+class DeductionAge:
+    label: str
+    count: int
+    base_amount: Decimal
+
+
+def open_deductions_by_age(*, tenant: Tenant, today: date) -> list[DeductionAge]:
+    """Open deductions by days since their document date, count and open
+    value in base currency, in one aggregate over the queue."""
+    rows = deduction_queue(tenant=tenant, filters=QueueFilters(), today=today)
+    aggregates: dict[str, Any] = {}
+    windows = [
+        (
+            label,
+            Q(open_item__document_date__lte=today - timedelta(days=low))
+            & Q(open_item__document_date__gte=today - timedelta(days=high)),
+        )
+        for low, high, label in DEDUCTION_AGES
+    ]
+    windows.append(
+        (
+            "over 90 days",
+            Q(open_item__document_date__lt=today - timedelta(days=DEDUCTION_AGES[-1][1])),
+        )
+    )
+    for index, (_label, window) in enumerate(windows):
+        aggregates[f"n_{index}"] = Count("pk", filter=window)
+        aggregates[f"b_{index}"] = Sum("open_item__open_base_amount", filter=window)
+    row = rows.aggregate(**aggregates)
+    return [
+        DeductionAge(label, row[f"n_{index}"], (row[f"b_{index}"] or ZERO).quantize(CENT))
+        for index, (label, _window) in enumerate(windows)
+    ]

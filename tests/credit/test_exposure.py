@@ -7,7 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from credit.selectors import customer_exposure, customers_over_utilization, group_exposure
+from credit.selectors import (
+    customer_exposure,
+    customers_over_utilization,
+    customers_over_utilization_count,
+    group_exposure,
+)
 from credit.services import order_release
 from otc.fx.services import manual_rate_set
 from otc.tenancy.context import tenant_context
@@ -66,6 +71,8 @@ def test_exposure_sums_ledger_and_orders_in_base_currency(tenant_a, tenant_b):
         over = list(customers_over_utilization(tenant=tenant_a))
         assert [p.customer_id for p in over] == [customer.pk]
         assert over[0].exposure == D("2784.56")
+        assert customers_over_utilization_count(tenant=tenant_a) == 1
+        assert customers_over_utilization_count(tenant=tenant_a, threshold=D("0.95")) == 0
 
 
 def test_group_exposure_covers_every_level_below_the_root(in_tenant_a):

@@ -340,3 +340,30 @@ def test_role_dashboards_open_only_for_their_roles(
 ):
     response = signed_in_client(tenant_a, viewer).get(f"/dashboards/{dashboard.value}/")
     assert response.status_code == status
+
+
+# --- the collection target ------------------------------------------------------------
+
+
+def test_owner_sets_a_collectors_monthly_target(tenant_a, signed_in_client):
+    from django.urls import reverse
+
+    from otc.audit.models import AuditEvent
+
+    owner = signed_in_client(tenant_a, Role.OWNER)
+    collector = signed_in_client(tenant_a, Role.COLLECTOR).membership
+    url = reverse("web:member_edit", kwargs={"membership_id": collector.pk})
+    form = {"role": "collector", "approval_limit": "0", "is_active": "on"}
+
+    refused = owner.post(url, {**form, "monthly_collection_target": "-5"})
+    assert refused.status_code == 200
+    assert "greater than or equal to 0" in refused.content.decode()
+    assert owner.post(url, {**form, "monthly_collection_target": "12500.5"}).status_code == 302
+    with tenant_context(tenant_a):
+        collector.refresh_from_db()
+        assert collector.monthly_collection_target == D("12500.50")
+        event = AuditEvent.objects.filter(action="membership.updated").latest("pk")
+    assert "monthly_collection_target" in str(event.changes)
+
+    page = sign_in(Client(), collector).get("/dashboards/collector/").content.decode()
+    assert money(tenant_a, "12500.50") in panel(page, "collector-month")
