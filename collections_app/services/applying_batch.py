@@ -42,6 +42,7 @@ from otc.audit.services import Actor, AuditEntry, audit_record_many
 from otc.customers.models import Customer
 from otc.ledger.models import ApplicationKind, ItemKind, OpenItem
 from otc.ledger.services import ApplyEntry, NewItem, ledger_apply_many, ledger_items_post_many
+from otc.tenancy.bulk import rows_update
 from otc.tenancy.models import Tenant
 
 ZERO = Decimal(0)
@@ -275,7 +276,7 @@ def _allocation(
     one: _Accepted, kind: str, item_id: int, amount: Decimal, payment_amount: Decimal
 ) -> CashAllocation:
     return CashAllocation(
-        tenant=one.payment.tenant,
+        tenant_id=one.payment.tenant_id,
         payment=one.payment,
         proposal=one.proposal,
         kind=kind,
@@ -315,8 +316,10 @@ def _identify(tenant: Tenant, actor: Actor, accepted: list[_Accepted]) -> None:
         one.payment.customer = one.customer
         one.payment.open_item = item
         one.payment.updated_at = now
-    Payment.objects.for_tenant(tenant).bulk_update(
-        [a.payment for a in new], ["customer", "open_item", "status", "updated_at"]
+    rows_update(
+        tenant=tenant,
+        objs=[a.payment for a in new],
+        fields=["customer", "open_item", "status", "updated_at"],
     )
     audit_record_many(
         tenant=tenant,
@@ -388,8 +391,8 @@ def _sync_statuses(tenant: Tenant, actor: Actor, accepted: list[_Accepted]) -> N
         if target != payment.status:
             changed.append((payment, transition(payment, target)))
             payment.updated_at = now
-    Payment.objects.for_tenant(tenant).bulk_update(
-        [payment for payment, _ in changed], ["status", "updated_at"]
+    rows_update(
+        tenant=tenant, objs=[payment for payment, _ in changed], fields=["status", "updated_at"]
     )
     audit_record_many(
         tenant=tenant,
@@ -425,8 +428,10 @@ def _close(tenant: Tenant, actor: Actor, accepted: list[_Accepted]) -> None:
         one.payment.match_confidence = one.proposal.confidence
         one.payment.match_summary = one.proposal.explanation[:500]
         one.payment.matched_at = now
-    Payment.objects.for_tenant(tenant).bulk_update(
-        [a.payment for a in accepted], ["match_confidence", "match_summary", "matched_at"]
+    rows_update(
+        tenant=tenant,
+        objs=[a.payment for a in accepted],
+        fields=["match_confidence", "match_summary", "matched_at"],
     )
     changes: list[dict[str, Any]] = [
         {

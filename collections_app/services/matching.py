@@ -55,6 +55,7 @@ from otc.errors import DomainError
 from otc.fx.money import minor_units
 from otc.fx.selectors import RateUnavailableError, fx_rate
 from otc.ledger.models import ItemKind, ItemStatus, OpenItem
+from otc.tenancy.bulk import rows_update
 from otc.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -336,9 +337,10 @@ def _match_chunk(
                 proposal.payment_id
             ].match_summary = f"Not applied automatically: {refused[proposal.pk]}"[:500]
     # Applied payments already carry their applied proposal's summary.
-    Payment.objects.for_tenant(tenant).bulk_update(
-        [payment for payment in payments if payment.pk not in applied],
-        ["match_confidence", "match_summary", "matched_at"],
+    rows_update(
+        tenant=tenant,
+        objs=[payment for payment in payments if payment.pk not in applied],
+        fields=["match_confidence", "match_summary", "matched_at"],
     )
 
 

@@ -32,6 +32,7 @@ from otc.ledger.models import (
     Posting,
     PostingLine,
 )
+from otc.tenancy.bulk import rows_update
 from otc.tenancy.models import Tenant
 
 # Where the other side of a new item is posted.
@@ -1012,10 +1013,10 @@ def ledger_apply_many(
             )
         PostingLine.objects.for_tenant(tenant).bulk_create(lines, batch_size=2000)
         Application.objects.for_tenant(tenant).bulk_create(applications, batch_size=1000)
-        OpenItem.objects.for_tenant(tenant).bulk_update(
-            list(items.values()),
-            ["open_amount", "open_base_amount", "status", "closed_on"],
-            batch_size=1000,
+        rows_update(
+            tenant=tenant,
+            objs=list(items.values()),
+            fields=["open_amount", "open_base_amount", "status", "closed_on"],
         )
         audit_record_many(
             tenant=tenant,
