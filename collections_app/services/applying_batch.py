@@ -42,7 +42,7 @@ from otc.audit.services import Actor, AuditEntry, audit_record_many
 from otc.customers.models import Customer
 from otc.ledger.models import ApplicationKind, ItemKind, OpenItem
 from otc.ledger.services import ApplyEntry, NewItem, ledger_apply_many, ledger_items_post_many
-from otc.tenancy.bulk import rows_update
+from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 
 ZERO = Decimal(0)

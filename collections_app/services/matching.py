@@ -55,7 +55,7 @@ from otc.errors import DomainError
 from otc.fx.money import minor_units
 from otc.fx.selectors import RateUnavailableError, fx_rate
 from otc.ledger.models import ItemKind, ItemStatus, OpenItem
-from otc.tenancy.bulk import rows_update
+from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from otc.ledger.models import (
     Posting,
     PostingLine,
 )
-from otc.tenancy.bulk import rows_update
+from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 
 # Where the other side of a new item is posted.
