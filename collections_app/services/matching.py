@@ -4,9 +4,11 @@ the confident ones.
 ``payments_match`` loads every open debit item of the tenant, its customers,
 learned accounts and aliases in a handful of queries (``index_load``), runs
 the pure engine per payment, stores the ranked proposals and applies the
-best one when it reaches the tenant's threshold. Each payment is applied in
-its own savepoint: a proposal made stale by a concurrent import leaves that
-payment in the queue and the rest of the statement goes on. Running it twice
+best one when it reaches the tenant's threshold. Payments go in chunks of
+``CHUNK``, one transaction each, the chunk's confident proposals applied
+set-based (``applying_batch``): a proposal made stale by a concurrent import
+leaves that payment in the queue and the rest of the statement goes on; a
+crash loses at most the chunk in progress. Running it twice
 applies nothing twice: only payments still open and without an applied
 proposal are matched, and applying re-checks under row locks.
 """
@@ -45,6 +47,7 @@ from collections_app.models import (
     StatementStatus,
 )
 from collections_app.services.applying import proposal_apply
+from collections_app.services.applying_batch import proposals_apply_auto
 from otc.audit.services import Actor
 from otc.customers.models import Customer, PaymentTerms
 from otc.customers.selectors import payment_terms_discount_date
@@ -52,6 +55,7 @@ from otc.errors import DomainError
 from otc.fx.money import minor_units
 from otc.fx.selectors import RateUnavailableError, fx_rate
 from otc.ledger.models import ItemKind, ItemStatus, OpenItem
+from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -177,7 +181,10 @@ def _facts(payment: Payment, hints: list[RemittanceHint]) -> PaymentFacts:
     )
 
 
-def _store(tenant: Tenant, payment: Payment, proposals: list[Proposal]) -> list[MatchProposal]:
+def _store(
+    tenant: Tenant, payments: list[Payment], ranked: dict[int, list[Proposal]]
+) -> dict[int, list[MatchProposal]]:
+    """The chunk's ranked proposals in one INSERT, by payment, best first."""
     rows = [
         MatchProposal(
             tenant=tenant,
@@ -191,9 +198,13 @@ def _store(tenant: Tenant, payment: Payment, proposals: list[Proposal]) -> list[
             on_account=proposal.on_account,
             deduction=proposal.deduction.as_json() if proposal.deduction else {},
         )
-        for rank, proposal in enumerate(proposals, start=1)
+        for payment in payments
+        for rank, proposal in enumerate(ranked[payment.pk], start=1)
     ]
-    return MatchProposal.objects.for_tenant(tenant).bulk_create(rows)
+    stored: dict[int, list[MatchProposal]] = {payment.pk: [] for payment in payments}
+    for row in MatchProposal.objects.for_tenant(tenant).bulk_create(rows, batch_size=1000):
+        stored[row.payment_id].append(row)
+    return stored
 
 
 def _hints(tenant: Tenant, payment_ids: list[int]) -> dict[int, list[RemittanceHint]]:
@@ -265,7 +276,9 @@ def payments_match(
     return counts
 
 
-CHUNK = 200
+# Payments matched and applied per transaction: a crash loses at most one
+# chunk, and a retry skips what earlier chunks applied.
+CHUNK = 500
 
 
 def _match_chunk(
@@ -284,38 +297,74 @@ def _match_chunk(
     MatchProposal.objects.for_tenant(tenant).filter(
         payment__in=payments, status=ProposalStatus.PROPOSED
     ).update(status=ProposalStatus.SUPERSEDED)
+    ranked = {
+        payment.pk: match_payment(_facts(payment, hints.get(payment.pk, [])), index, values)
+        for payment in payments
+    }
+    stored = _store(tenant, payments, ranked)
+    payments_by_pk = {payment.pk: payment for payment in payments}
+    confident: list[MatchProposal] = []
     for payment in payments:
-        proposals = match_payment(_facts(payment, hints.get(payment.pk, [])), index, values)
-        stored = _store(tenant, payment, proposals)
-        best = stored[0] if stored else None
-        Payment.objects.for_tenant(tenant).filter(pk=payment.pk).update(
-            match_confidence=best.confidence if best else None,
-            match_summary=(best.explanation[:500] if best else "No candidate found."),
-            matched_at=now,
-        )
+        best = stored[payment.pk][0] if stored[payment.pk] else None
+        payment.match_confidence = best.confidence if best else None
+        payment.match_summary = best.explanation[:500] if best else "No candidate found."
+        payment.matched_at = now
         counts["matched"] += 1
-        if not (
+        if (
             auto_apply
             and payment.pk not in corrected
             and best is not None
             and best.confidence >= values.threshold
             and best.customer_id is not None
         ):
+            confident.append(best)
+            # Later payments of the run must not see cash this one takes.
+            _drop_applied_from_index(index, best)
+        else:
             counts["queued"] += 1
-            continue
-        try:
-            with transaction.atomic():
-                proposal_apply(tenant=tenant, actor=actor, proposal_id=best.pk, auto=True)
-        except (DomainError, DatabaseError) as error:
+    refused = _apply_confident(tenant=tenant, actor=actor, proposals=confident)
+    for proposal in confident:
+        if proposal.pk in refused:
             counts["stale"] += 1
             counts["queued"] += 1
-            logger.info("Proposal %s not applied: %s", best.pk, error)
-            Payment.objects.for_tenant(tenant).filter(pk=payment.pk).update(
-                match_summary=f"Not applied automatically: {error}"[:500]
-            )
-            continue
-        counts["auto_applied"] += 1
-        _drop_applied_from_index(index, best)
+            logger.info("Proposal %s not applied: %s", proposal.pk, refused[proposal.pk])
+        else:
+            counts["auto_applied"] += 1
+    applied = {p.payment_id for p in confident if p.pk not in refused}
+    for proposal in confident:
+        if proposal.pk in refused:
+            payments_by_pk[
+                proposal.payment_id
+            ].match_summary = f"Not applied automatically: {refused[proposal.pk]}"[:500]
+    # Applied payments already carry their applied proposal's summary.
+    rows_update(
+        tenant=tenant,
+        objs=[payment for payment in payments if payment.pk not in applied],
+        fields=["match_confidence", "match_summary", "matched_at"],
+    )
+
+
+def _apply_confident(
+    *, tenant: Tenant, actor: Actor, proposals: list[MatchProposal]
+) -> dict[int, str]:
+    """Apply the chunk's confident proposals set-based; should the batch fail
+    as a whole (a refusal only the writing finds), apply them one by one,
+    each in its own savepoint, so one bad proposal keeps only its own payment
+    in the queue. Returns why each refused proposal was refused."""
+    ids = [proposal.pk for proposal in proposals]
+    try:
+        with transaction.atomic():
+            return proposals_apply_auto(tenant=tenant, actor=actor, proposal_ids=ids)
+    except (DomainError, DatabaseError) as error:
+        logger.info("Chunk not applied at once (%s); applying one by one.", error)
+    refused: dict[int, str] = {}
+    for proposal_id in ids:
+        try:
+            with transaction.atomic():
+                proposal_apply(tenant=tenant, actor=actor, proposal_id=proposal_id, auto=True)
+        except (DomainError, DatabaseError) as error:
+            refused[proposal_id] = str(error)
+    return refused
 
 
 def _drop_applied_from_index(index: MatchIndex, proposal: MatchProposal) -> None:

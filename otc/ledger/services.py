@@ -32,6 +32,7 @@ from otc.ledger.models import (
     Posting,
     PostingLine,
 )
+from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 
 # Where the other side of a new item is posted.
@@ -987,3 +988,168 @@ def ledger_refund(
             effective_date=effective_date,
             kind=ApplicationKind.REFUND,
         )
+
+
+@dataclass(frozen=True)
+class ApplyEntry:
+    """One application for ``ledger_apply_many``; the fields mean what the
+    keyword arguments of ``ledger_apply`` mean."""
+
+    debit_item_id: int
+    credit_item_id: int
+    amount: Decimal
+    effective_date: date
+    kind: ApplicationKind
+    credit_amount: Decimal | None = None
+
+
+def ledger_apply_many(
+    *, tenant: Tenant, actor: Actor, entries: list[ApplyEntry]
+) -> list[Application]:
+    """``ledger_apply`` for many pairs at once: the same checks, postings,
+    applications, open amounts and audit events as applying them one by one
+    in order, written with a handful of statements. Every item involved is
+    locked first in one query, in id order (the ledger's lock order, so a
+    batch and a single application never deadlock). All or nothing: the first
+    refused entry raises the error ``ledger_apply`` would raise for it."""
+    if not entries:
+        return []
+    base_currency = tenant.base_currency
+    with transaction.atomic():
+        ids = sorted({e.debit_item_id for e in entries} | {e.credit_item_id for e in entries})
+        items = _locked_items(tenant, *ids)
+        customers = {
+            customer.pk: customer
+            for customer in Customer.objects.for_tenant(tenant).filter(
+                pk__in={item.customer_id for item in items.values()}
+            )
+        }
+        planned: list[tuple[ApplyEntry, Decimal, Decimal, Decimal, Decimal, dict[str, Any]]] = []
+        for entry in entries:
+            debit, credit = items[entry.debit_item_id], items[entry.credit_item_id]
+            amount, credit_amount = _checked_amounts(debit, credit, entry)
+            debit_base = _relieve(debit, amount, base_currency)
+            credit_base = -_relieve(credit, -credit_amount, base_currency)
+            # Moved in memory as ledger_apply moves them, so the next entry
+            # on the same item sees what this one left open.
+            _move_open(debit, delta=-amount, base_delta=-debit_base, on=entry.effective_date)
+            _move_open(credit, delta=credit_amount, base_delta=credit_base, on=entry.effective_date)
+            changes = _open_changes(debit, credit, amount, credit_amount)
+            planned.append((entry, amount, credit_amount, debit_base, credit_base, changes))
+        postings = Posting.objects.for_tenant(tenant).bulk_create(
+            [
+                Posting(
+                    tenant=tenant,
+                    effective_date=entry.effective_date,
+                    memo=(
+                        f"{ApplicationKind(entry.kind).label}: "
+                        f"{items[entry.credit_item_id].number} to "
+                        f"{items[entry.debit_item_id].number}"
+                    )[:300],
+                    created_by=actor.user,
+                )
+                for entry, *_ in planned
+            ],
+            batch_size=1000,
+        )
+        lines: list[PostingLine] = []
+        applications: list[Application] = []
+        for posting, (entry, amount, credit_amount, debit_base, credit_base, _) in zip(
+            postings, planned, strict=True
+        ):
+            debit, credit = items[entry.debit_item_id], items[entry.credit_item_id]
+            fx_gain = credit_base - debit_base
+            posted = [
+                _Line(Account.RECEIVABLE, credit, credit.currency, credit_amount, credit_base),
+                _Line(Account.RECEIVABLE, debit, debit.currency, -amount, -debit_base),
+            ]
+            if fx_gain:
+                posted.append(_Line(Account.FX_GAIN_LOSS, None, base_currency, -fx_gain, -fx_gain))
+            lines += [
+                PostingLine(
+                    tenant=tenant,
+                    posting=posting,
+                    account=line.account,
+                    customer=customers[debit.customer_id],
+                    open_item=line.item,
+                    currency=line.currency,
+                    amount=line.amount,
+                    base_amount=line.base_amount,
+                )
+                for line in posted
+            ]
+            applications.append(
+                Application(
+                    tenant=tenant,
+                    kind=entry.kind,
+                    debit_item=debit,
+                    credit_item=credit,
+                    amount=amount,
+                    credit_amount=credit_amount,
+                    debit_base_amount=debit_base,
+                    credit_base_amount=credit_base,
+                    fx_gain_base=fx_gain,
+                    effective_date=entry.effective_date,
+                    posting=posting,
+                    created_by=actor.user,
+                )
+            )
+        PostingLine.objects.for_tenant(tenant).bulk_create(lines, batch_size=2000)
+        Application.objects.for_tenant(tenant).bulk_create(applications, batch_size=1000)
+        rows_update(
+            tenant=tenant,
+            objs=list(items.values()),
+            fields=["open_amount", "open_base_amount", "status", "closed_on"],
+        )
+        audit_record_many(
+            tenant=tenant,
+            actor=actor,
+            entries=[
+                AuditEntry(action="ledger.applied", instance=application, changes=changes)
+                for application, (*_, changes) in zip(applications, planned, strict=True)
+            ],
+        )
+    return applications
+
+
+def _checked_amounts(
+    debit: OpenItem, credit: OpenItem, entry: ApplyEntry
+) -> tuple[Decimal, Decimal]:
+    """The amounts of one entry, refused exactly as ``ledger_apply`` refuses them."""
+    if not (debit.amount > 0 and credit.amount < 0):
+        raise LedgerError("Apply a credit item (payment, credit memo) to a debit item (invoice).")
+    if debit.customer_id != credit.customer_id:
+        raise LedgerError("Both items must belong to the same customer.")
+    amount = quantize_money(entry.amount, debit.currency)
+    credit_amount = entry.credit_amount
+    if credit_amount is None:
+        if debit.currency != credit.currency:
+            raise LedgerError(
+                f"The items are in {debit.currency} and {credit.currency}: "
+                "say how much of the credit item's currency is applied."
+            )
+        credit_amount = amount
+    credit_amount = quantize_money(credit_amount, credit.currency)
+    if amount <= 0 or credit_amount <= 0:
+        raise LedgerError("The applied amount must be greater than zero.")
+    if amount > debit.open_amount:
+        raise ConflictError(
+            f"{debit.number} has {_money(debit.open_amount, debit.currency)} open; "
+            f"{_money(amount, debit.currency)} cannot be applied."
+        )
+    if credit_amount > -credit.open_amount:
+        raise ConflictError(
+            f"{credit.number} has {_money(-credit.open_amount, credit.currency)} available; "
+            f"{_money(credit_amount, credit.currency)} cannot be applied."
+        )
+    return amount, credit_amount
+
+
+def _move_open(item: OpenItem, *, delta: Decimal, base_delta: Decimal, on: date) -> None:
+    """``_set_open`` in memory only; ``ledger_apply_many`` writes the locked
+    rows back in one statement."""
+    item.open_amount += delta
+    item.open_base_amount += base_delta
+    closed = item.open_amount == 0
+    item.status = ItemStatus.CLOSED if closed else ItemStatus.OPEN
+    item.closed_on = on if closed else None

@@ -25,9 +25,11 @@ from otc.ledger.models import (
 )
 from otc.ledger.selectors import aging_by_customer, customer_balance, open_items_as_of
 from otc.ledger.services import (
+    ApplyEntry,
     LedgerError,
     ledger_application_reverse,
     ledger_apply,
+    ledger_apply_many,
     ledger_item_post,
     ledger_item_reverse,
     ledger_transfer_to_deduction,
@@ -54,6 +56,7 @@ class Apply:
     debit: int
     credit: int
     fraction: Decimal  # of the smaller open amount; > 1 tries to over-apply
+    batched: bool = False  # through ledger_apply_many, split in two entries
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ operations = st.lists(
             fraction=st.sampled_from(
                 [Decimal("0.25"), Decimal("0.5"), Decimal("1"), Decimal("1.5")]
             ),
+            batched=st.booleans(),
         ),
         st.builds(ReverseApplication, index=st.integers(0, 50)),
         st.builds(ReverseItem, index=st.integers(0, 50)),
@@ -171,6 +175,34 @@ def _snapshot(tenant, as_of):
     )
 
 
+def _apply(tenant, op: Apply, debit, credit, day: date) -> None:
+    if debit.currency == credit.currency and debit.customer_id == credit.customer_id:
+        room = min(debit.open_amount, -credit.open_amount)
+        amount = (room * op.fraction).quantize(Decimal("0.01"))
+        first = (amount / 2).quantize(Decimal("0.01"))
+        if amount > 0 and op.batched and 0 < first < amount:
+            # Two entries on the same pair: the second must see
+            # what the first left open.
+            ledger_apply_many(
+                tenant=tenant,
+                actor=SYSTEM,
+                entries=[
+                    ApplyEntry(debit.pk, credit.pk, part, day, ApplicationKind.CASH)
+                    for part in (first, amount - first)
+                ],
+            )
+        elif amount > 0:
+            ledger_apply(
+                tenant=tenant,
+                actor=SYSTEM,
+                debit_item_id=debit.pk,
+                credit_item_id=credit.pk,
+                amount=amount,
+                effective_date=day,
+                kind=ApplicationKind.CASH,
+            )
+
+
 def _run(tenant, customers, ops) -> None:
     day = START
     history: list[tuple[date, object]] = []
@@ -198,19 +230,7 @@ def _run(tenant, customers, ops) -> None:
                     debit_items[op.debit % len(debit_items)],
                     credit_items[op.credit % len(credit_items)],
                 )
-                if debit.currency == credit.currency and debit.customer_id == credit.customer_id:
-                    room = min(debit.open_amount, -credit.open_amount)
-                    amount = (room * op.fraction).quantize(Decimal("0.01"))
-                    if amount > 0:
-                        ledger_apply(
-                            tenant=tenant,
-                            actor=SYSTEM,
-                            debit_item_id=debit.pk,
-                            credit_item_id=credit.pk,
-                            amount=amount,
-                            effective_date=day,
-                            kind=ApplicationKind.CASH,
-                        )
+                _apply(tenant, op, debit, credit, day)
             elif isinstance(op, ReverseApplication):
                 applications = list(
                     Application.objects.filter(
