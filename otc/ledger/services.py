@@ -311,78 +311,24 @@ def ledger_apply(
     Same currency: `credit_amount` is `amount`. Different currencies (a
     payment in USD for an invoice in EUR): the caller says how much of the
     credit item's currency it took, `credit_amount`.
+
+    One entry of ``ledger_apply_many``: one set of checks and postings for a
+    single application and for a statement's thousands.
     """
-    with transaction.atomic():
-        items = _locked_items(tenant, debit_item_id, credit_item_id)
-        debit, credit = items[debit_item_id], items[credit_item_id]
-        if not (debit.amount > 0 and credit.amount < 0):
-            raise LedgerError(
-                "Apply a credit item (payment, credit memo) to a debit item (invoice)."
+    (application,) = ledger_apply_many(
+        tenant=tenant,
+        actor=actor,
+        entries=[
+            ApplyEntry(
+                debit_item_id=debit_item_id,
+                credit_item_id=credit_item_id,
+                amount=amount,
+                effective_date=effective_date,
+                kind=kind,
+                credit_amount=credit_amount,
             )
-        if debit.customer_id != credit.customer_id:
-            raise LedgerError("Both items must belong to the same customer.")
-        amount = quantize_money(amount, debit.currency)
-        if credit_amount is None:
-            if debit.currency != credit.currency:
-                raise LedgerError(
-                    f"The items are in {debit.currency} and {credit.currency}: "
-                    "say how much of the credit item's currency is applied."
-                )
-            credit_amount = amount
-        credit_amount = quantize_money(credit_amount, credit.currency)
-        if amount <= 0 or credit_amount <= 0:
-            raise LedgerError("The applied amount must be greater than zero.")
-        if amount > debit.open_amount:
-            raise ConflictError(
-                f"{debit.number} has {_money(debit.open_amount, debit.currency)} open; "
-                f"{_money(amount, debit.currency)} cannot be applied."
-            )
-        if credit_amount > -credit.open_amount:
-            raise ConflictError(
-                f"{credit.number} has {_money(-credit.open_amount, credit.currency)} available; "
-                f"{_money(credit_amount, credit.currency)} cannot be applied."
-            )
-        base_currency = tenant.base_currency
-        debit_base = _relieve(debit, amount, base_currency)
-        credit_base = -_relieve(credit, -credit_amount, base_currency)
-        fx_gain = credit_base - debit_base
-        lines = [
-            _Line(Account.RECEIVABLE, credit, credit.currency, credit_amount, credit_base),
-            _Line(Account.RECEIVABLE, debit, debit.currency, -amount, -debit_base),
-        ]
-        if fx_gain:
-            lines.append(_Line(Account.FX_GAIN_LOSS, None, base_currency, -fx_gain, -fx_gain))
-        posting = _post(
-            tenant=tenant,
-            actor=actor,
-            customer=debit.customer,
-            effective_date=effective_date,
-            memo=f"{ApplicationKind(kind).label}: {credit.number} to {debit.number}",
-            lines=lines,
-        )
-        application = Application.objects.for_tenant(tenant).create(
-            tenant=tenant,
-            kind=kind,
-            debit_item=debit,
-            credit_item=credit,
-            amount=amount,
-            credit_amount=credit_amount,
-            debit_base_amount=debit_base,
-            credit_base_amount=credit_base,
-            fx_gain_base=fx_gain,
-            effective_date=effective_date,
-            posting=posting,
-            created_by=actor.user,
-        )
-        _set_open(debit, delta=-amount, base_delta=-debit_base, on=effective_date)
-        _set_open(credit, delta=credit_amount, base_delta=credit_base, on=effective_date)
-        audit_record(
-            tenant=tenant,
-            actor=actor,
-            action="ledger.applied",
-            instance=application,
-            changes=_open_changes(debit, credit, amount, credit_amount),
-        )
+        ],
+    )
     return application
 
 
@@ -1006,9 +952,9 @@ class ApplyEntry:
 def ledger_apply_many(
     *, tenant: Tenant, actor: Actor, entries: list[ApplyEntry]
 ) -> list[Application]:
-    """``ledger_apply`` for many pairs at once: the same checks, postings,
-    applications, open amounts and audit events as applying them one by one
-    in order, written with a handful of statements. Every item involved is
+    """Many applications at once (``ledger_apply`` is one of them): each
+    entry is checked, posted and audited as if applied one by one in order,
+    written with a handful of statements. Every item involved is
     locked first in one query, in id order (the ledger's lock order, so a
     batch and a single application never deadlock). All or nothing: the first
     refused entry raises the error ``ledger_apply`` would raise for it."""
@@ -1115,7 +1061,7 @@ def ledger_apply_many(
 def _checked_amounts(
     debit: OpenItem, credit: OpenItem, entry: ApplyEntry
 ) -> tuple[Decimal, Decimal]:
-    """The amounts of one entry, refused exactly as ``ledger_apply`` refuses them."""
+    """The amounts of one entry, or the error that refuses it."""
     if not (debit.amount > 0 and credit.amount < 0):
         raise LedgerError("Apply a credit item (payment, credit memo) to a debit item (invoice).")
     if debit.customer_id != credit.customer_id:
