@@ -26,6 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from collections_app.dunning.services.promises import promises_keep_for_paid_items
 from collections_app.models import (
     OPEN_PAYMENT_STATUSES,
     AllocationKind,
@@ -269,6 +270,12 @@ def _apply(
             touched += run.touched
     invoices_refresh_for_items(tenant=tenant, open_item_ids=touched, actor=actor)
     _sync_statuses(tenant, actor, accepted)
+    paid_items: dict[int, list[int]] = {}
+    for one in accepted:
+        paid_items.setdefault(one.customer.pk, []).extend(
+            int(a["item_id"]) for a in one.proposal.allocations if _d(a["amount"]) > 0
+        )
+    promises_keep_for_paid_items(tenant=tenant, actor=actor, paid_items=paid_items, day=on)
     _close(tenant, actor, accepted)
 
 

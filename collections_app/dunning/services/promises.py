@@ -274,6 +274,30 @@ def promises_keep_for_items(
     return kept
 
 
+def promises_keep_for_paid_items(
+    *, tenant: Tenant, actor: Actor, paid_items: dict[int, list[int]], day: date
+) -> list[PromiseToPay]:
+    """``promises_keep_for_items`` for a batch of cash application: the
+    items paid per customer id. One query finds the customers that have an
+    open promise at all; only theirs are looked at."""
+    promising = (
+        PromiseToPay.objects.for_tenant(tenant)
+        .filter(customer_id__in=list(paid_items), status=PromiseStatus.OPEN)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    kept: list[PromiseToPay] = []
+    for customer_id in sorted(promising):
+        kept += promises_keep_for_items(
+            tenant=tenant,
+            actor=actor,
+            customer_id=customer_id,
+            item_ids=paid_items[customer_id],
+            day=day,
+        )
+    return kept
+
+
 def promises_check(*, tenant: Tenant, day: date) -> PromiseCheck:
     """Keep the open promises whose money has been applied; break those whose
     date is before `day` without it."""
