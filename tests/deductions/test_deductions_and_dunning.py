@@ -65,6 +65,7 @@ def test_dispute_stops_dunning_and_resolving_it_resumes(world):
     with tenant_context(t):
         standard_policy(t)
         invoice = issued_invoice(t, world.customer, [line("500.00")])
+        assert invoice.open_item_id is not None
         item = OpenItem.objects.get(pk=invoice.open_item_id)
         assert item.due_date is not None
         day = item.due_date + timedelta(days=20)
