@@ -27,7 +27,7 @@ from credit.services.checks import Decision, credit_check
 from credit.services.common import format_money
 from credit.services.profiles import credit_profile_ensure
 from credit.services.transitions import transition
-from otc.audit.services import Actor, audit_record
+from otc.audit.services import Actor, AuditEntry, audit_record_many
 from otc.customers.models import Customer
 from otc.errors import ConflictError, ValidationFailed
 from otc.fx.money import is_known_currency, quantize_money
@@ -46,7 +46,17 @@ class OrderLineInput:
     sku: str = ""
 
 
-def _event(*, tenant: Tenant, actor: Actor, order: Order, kind: str, **extra: Any) -> None:
+def _event(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    order: Order,
+    kind: str,
+    preceding_audit: list[AuditEntry] | None = None,
+    **extra: Any,
+) -> None:
+    """The outbox event for the ERP and its audit event; `preceding_audit`
+    are written in the same statement, before it (the order's creation)."""
     payload: dict[str, Any] = {
         "order_id": order.pk,
         "external_ref": order.external_ref,
@@ -66,12 +76,13 @@ def _event(*, tenant: Tenant, actor: Actor, order: Order, kind: str, **extra: An
         payload=payload,
         actor_label=actor.label[:200],
     )
-    audit_record(
+    audit_record_many(
         tenant=tenant,
         actor=actor,
-        action=f"credit.order_{kind}",
-        instance=order,
-        changes=payload,
+        entries=[
+            *(preceding_audit or []),
+            AuditEntry(action=f"credit.order_{kind}", instance=order, changes=payload),
+        ],
     )
 
 
@@ -135,7 +146,6 @@ def order_create(
             f"{order_date.isoformat()}: the order cannot be valued for the credit check.",
             errors={"currency": [f"No exchange rate to {tenant.base_currency} for {currency}."]},
         ) from None
-    orders = Order.objects.for_tenant(tenant)
     built: list[OrderLine] = []
     for position, line in enumerate(lines, start=1):
         line_net = quantize_money(line.quantity * line.unit_price, currency)
@@ -156,26 +166,43 @@ def order_create(
     tax = sum((line.line_tax for line in built), Decimal(0))
     if net + tax <= 0:
         raise ValidationFailed(errors={"lines": ["The order total must be greater than zero."]})
+    order = Order(
+        tenant=tenant,
+        customer=customer,
+        external_ref=external_ref,
+        currency=currency,
+        order_date=order_date,
+        requested_ship_date=requested_ship_date,
+        customer_po=customer_po[:100],
+        notes=notes,
+        net_amount=net,
+        tax_amount=tax,
+        total_amount=net + tax,
+        base_currency=tenant.base_currency,
+        fx_rate=quote.rate,
+        base_amount=quantize_money((net + tax) * quote.rate, tenant.base_currency),
+        created_by=actor.user,
+    )
+    created = AuditEntry(
+        action="credit.order_created",
+        instance=order,
+        changes={
+            "customer": customer.pk,
+            "currency": currency,
+            "total_amount": str(order.total_amount),
+            "base_amount": str(order.base_amount),
+            "external_ref": external_ref,
+        },
+    )
     with transaction.atomic():
+        # A submitted order is decided before it is written, so it is inserted
+        # once, already approved or held (no second write of the same row on
+        # the ERP's hot path). Until it commits no one else can see it, so it
+        # needs no lock of its own; the credit profiles are locked all the same.
+        decision = _submit_and_decide(tenant, order) if submit else None
         try:
             with transaction.atomic():
-                order = orders.create(
-                    tenant=tenant,
-                    customer=customer,
-                    external_ref=external_ref,
-                    currency=currency,
-                    order_date=order_date,
-                    requested_ship_date=requested_ship_date,
-                    customer_po=customer_po[:100],
-                    notes=notes,
-                    net_amount=net,
-                    tax_amount=tax,
-                    total_amount=net + tax,
-                    base_currency=tenant.base_currency,
-                    fx_rate=quote.rate,
-                    base_amount=quantize_money((net + tax) * quote.rate, tenant.base_currency),
-                    created_by=actor.user,
-                )
+                order.save(force_insert=True)
                 for built_line in built:
                     built_line.order = order
                 OrderLine.objects.for_tenant(tenant).bulk_create(built)
@@ -187,21 +214,10 @@ def order_create(
                 "created again.",
                 code="duplicate_external_ref",
             ) from None
-        audit_record(
-            tenant=tenant,
-            actor=actor,
-            action="credit.order_created",
-            instance=order,
-            changes={
-                "customer": customer.pk,
-                "currency": currency,
-                "total_amount": str(order.total_amount),
-                "base_amount": str(order.base_amount),
-                "external_ref": external_ref,
-            },
-        )
-        if submit:
-            _decide_and_record(tenant, actor, order)
+        if decision is None:
+            audit_record_many(tenant=tenant, actor=actor, entries=[created])
+        else:
+            _record_decision(tenant, actor, order, decision, resubmission=False, audit=[created])
     return order
 
 
@@ -285,9 +301,16 @@ def order_submit(*, tenant: Tenant, actor: Actor, order: Order) -> Order:
 
 
 def _decide_and_record(tenant: Tenant, actor: Actor, order: Order) -> None:
-    """Submit the order (locked by the caller, or created in its transaction)
-    and record the decision."""
+    """Submit the order (locked by the caller) and record the decision."""
     resubmission = order.status == S.INFO_REQUESTED
+    decision = _submit_and_decide(tenant, order)
+    order.save()
+    _record_decision(tenant, actor, order, decision, resubmission=resubmission)
+
+
+def _submit_and_decide(tenant: Tenant, order: Order) -> Decision:
+    """Move the order through submitted to approved or held, with the
+    decision's reasons and figures on it; the caller writes it."""
     transition(order, S.SUBMITTED)
     decision = _decide(tenant, order)
     now = timezone.now()
@@ -303,12 +326,24 @@ def _decide_and_record(tenant: Tenant, actor: Actor, order: Order) -> None:
         order.open_base_amount = order.base_amount
     else:
         transition(order, S.HELD)
-    order.save()
+    return decision
+
+
+def _record_decision(
+    tenant: Tenant,
+    actor: Actor,
+    order: Order,
+    decision: Decision,
+    *,
+    resubmission: bool,
+    audit: list[AuditEntry] | None = None,
+) -> None:
     _event(
         tenant=tenant,
         actor=actor,
         order=order,
         kind="approved" if decision.approved else "held",
+        preceding_audit=audit,
         resubmission=resubmission,
         figures=decision.figures,
     )
