@@ -10,6 +10,7 @@ from collections_app.dunning.selectors import collector_figures
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardFigure
+from otc.web.templatetags.otc_format import format_money
 
 
 def collections_figures(tenant: Tenant, viewer: Role) -> list[DashboardFigure]:
@@ -18,11 +19,12 @@ def collections_figures(tenant: Tenant, viewer: Role) -> list[DashboardFigure]:
     figures = collector_figures(tenant=tenant, day=timezone.localdate())
     worklist_url = reverse("collections:worklist")
     currency = figures.base_currency
+    locale = tenant.locale
     return [
         DashboardFigure(
             label="Customers to chase today",
             value=f"{figures.worklist_size:,}",
-            note=f"{figures.overdue_base_amount:,.2f} {currency} overdue",
+            note=f"{format_money(figures.overdue_base_amount, currency, locale)} overdue",
             url=worklist_url,
             testid="collections-worklist",
         ),
@@ -35,8 +37,9 @@ def collections_figures(tenant: Tenant, viewer: Role) -> list[DashboardFigure]:
         ),
         DashboardFigure(
             label="Collected this month",
-            value=f"{figures.collected_this_month:,.2f} {currency}",
+            value=format_money(figures.collected_this_month, currency, locale),
             note="cash applied to invoices since the 1st",
+            is_money=True,
             url=reverse("collections:runs"),
             testid="collections-collected",
         ),

@@ -25,7 +25,14 @@ from collections_app.dunning.models import (
 )
 from otc.customers.models import Customer
 from otc.errors import NotFound
-from otc.ledger.models import Application, ApplicationKind, ItemKind, OpenItem
+from otc.ledger.models import (
+    DEBIT_KINDS,
+    Application,
+    ApplicationKind,
+    ItemKind,
+    ItemStatus,
+    OpenItem,
+)
 from otc.tenancy.models import Tenant
 
 
@@ -364,3 +371,46 @@ def collector_figures(
         collected_this_month=collected,
         base_currency=str(tenant.base_currency),
     )
+
+
+@dataclass(frozen=True)
+class PreviewCustomer:
+    customer_id: int
+    number: str
+    name: str
+    overdue_base_amount: Decimal
+
+
+def letter_preview_customers(
+    *, tenant: Tenant, day: date, limit: int = 50
+) -> list[PreviewCustomer]:
+    """The customers most overdue on `day` (base currency), for the policy
+    editor's preview: the letters that matter most are read first."""
+    rows = (
+        OpenItem.objects.for_tenant(tenant)
+        .filter(
+            status=ItemStatus.OPEN,
+            kind__in=DEBIT_KINDS,
+            due_date__lt=day,
+            open_amount__gt=0,
+        )
+        .values("customer_id", "customer__number", "customer__legal_name", "customer__trading_name")
+        .annotate(overdue=Sum("open_base_amount"))
+        .order_by("-overdue", "customer_id")[:limit]
+    )
+    return [
+        PreviewCustomer(
+            customer_id=row["customer_id"],
+            number=row["customer__number"],
+            name=row["customer__trading_name"] or row["customer__legal_name"],
+            overdue_base_amount=row["overdue"],
+        )
+        for row in rows
+    ]
+
+
+def customer_by_number(*, tenant: Tenant, number: str) -> Customer:
+    customer = Customer.objects.for_tenant(tenant).filter(number=number.strip()).first()
+    if customer is None:
+        raise NotFound(f"No customer numbered '{number.strip()}'.")
+    return customer

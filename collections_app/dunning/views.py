@@ -23,6 +23,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from collections_app.assignment.services import collector_override_set
@@ -451,7 +452,10 @@ def policies(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "collections_app/dunning/policies.html",
-        {"policies": selectors.dunning_policy_list(tenant=tenant)},
+        {
+            "policies": selectors.dunning_policy_list(tenant=tenant),
+            "can_edit": can(request, Perm.COLLECTIONS_WORK),
+        },
     )
 
 
@@ -468,12 +472,17 @@ def policy_detail(request: HttpRequest, policy_id: int) -> HttpResponse:
     return render(
         request,
         "collections_app/dunning/policy_detail.html",
-        {"policy": policy, "placeholders": PLACEHOLDERS.items()},
+        {
+            "policy": policy,
+            "placeholders": PLACEHOLDERS.items(),
+            "can_edit": can(request, Perm.COLLECTIONS_WORK),
+        },
     )
 
 
 @require_GET
 @require_perm(Perm.COLLECTIONS_VIEW)
+@xframe_options_sameorigin  # shown in a frame of the policy page
 def template_preview(request: HttpRequest, template_id: int) -> HttpResponse:
     tenant = _tenant(request)
     template = (

@@ -156,6 +156,9 @@ class DashboardFigure:
     note: str = ""
     url: str | None = None
     testid: str = ""
+    # An amount ("EUR\xa01,234,567.89") is set smaller and may wrap, so a
+    # long one stays inside its tile.
+    is_money: bool = False
 
 
 # provider(tenant, viewer_role) -> figures the viewer may see

@@ -111,7 +111,7 @@ def _template_for(tenant: Tenant, letter: DunningLetter) -> DunningTemplate:
     return next(iter(sorted(templates.values(), key=lambda t: t.language)))
 
 
-def _contact_name(tenant: Tenant, customer: Customer) -> str:
+def letter_contact_name(tenant: Tenant, customer: Customer) -> str:
     for role in (ContactRole.DUNNING, ContactRole.AP):
         for contact in customer_contacts_for_role(tenant=tenant, customer=customer, role=role):
             if contact.name:
@@ -167,7 +167,7 @@ def letter_content(*, tenant: Tenant, letter: DunningLetter) -> LetterContent:
     values = {
         "customer_name": letter.customer.display_name,
         "customer_number": letter.customer.number,
-        "contact_name": _contact_name(tenant, letter.customer),
+        "contact_name": letter_contact_name(tenant, letter.customer),
         "company_name": tenant.legal_name or tenant.name,
         "run_date": fmt.long_date(letter.run.run_date, locale),
         "level_name": letter.level.name,

@@ -9,6 +9,7 @@ notices point at them; a level that has been sent cannot be removed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -71,6 +72,22 @@ def _add(errors: Errors, path: str, message: str) -> None:
     errors.setdefault(path, []).append(message)
 
 
+def dunning_template_errors(template: TemplateInput) -> Errors:
+    """What is wrong with one template's texts, by field name; the policy
+    editor's preview asks this before rendering a draft."""
+    errors: Errors = {}
+    for field_name in ("subject", "body", "letter_text"):
+        text = getattr(template, field_name)
+        if not text.strip():
+            _add(errors, field_name, "This text is required.")
+        unknown = unknown_placeholders(text)
+        if unknown:
+            names = ", ".join("{" + name + "}" for name in unknown)
+            known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+            _add(errors, field_name, f"Unknown placeholder {names}. Use one of: {known}.")
+    return errors
+
+
 def _validate_templates(errors: Errors, path: str, level: LevelInput) -> None:
     if not level.templates:
         _add(errors, f"{path}.templates", "Each level needs a template in at least one language.")
@@ -82,19 +99,9 @@ def _validate_templates(errors: Errors, path: str, level: LevelInput) -> None:
         if template.language in seen:
             _add(errors, f"{t_path}.language", f"Two templates in '{template.language}'.")
         seen.add(template.language)
-        for field_name in ("subject", "body", "letter_text"):
-            text = getattr(template, field_name)
-            if not text.strip():
-                _add(errors, f"{t_path}.{field_name}", "This text is required.")
-            unknown = unknown_placeholders(text)
-            if unknown:
-                names = ", ".join("{" + name + "}" for name in unknown)
-                known = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-                _add(
-                    errors,
-                    f"{t_path}.{field_name}",
-                    f"Unknown placeholder {names}. Use one of: {known}.",
-                )
+        for field_name, texts in dunning_template_errors(template).items():
+            for text in texts:
+                _add(errors, f"{t_path}.{field_name}", text)
 
 
 def _validate_level(
@@ -243,6 +250,69 @@ def dunning_policy_update(
     _save(tenant, policy, data)
     audit_record(tenant=tenant, actor=actor, action="dunning.policy_updated", instance=policy)
     return policy
+
+
+def dunning_policy_input(*, tenant: Tenant, policy: DunningPolicy) -> PolicyInput:
+    """The policy as the input that would save it unchanged: the HTML editor
+    changes one part of it (a level, a template) and saves the whole."""
+    levels = []
+    for level in (
+        DunningLevel.objects.for_tenant(tenant)
+        .filter(policy=policy)
+        .prefetch_related("templates")
+        .order_by("number")
+    ):
+        levels.append(
+            LevelInput(
+                name=level.name,
+                days_overdue=level.days_overdue,
+                channel=level.channel,
+                fee_amount=level.fee_amount,
+                fee_currency=str(level.fee_currency),
+                interest_rate_percent=level.interest_rate_percent,
+                templates=[
+                    TemplateInput(
+                        language=t.language,
+                        subject=t.subject,
+                        body=t.body,
+                        letter_text=t.letter_text,
+                    )
+                    for t in sorted(level.templates.all(), key=lambda t: t.language)
+                ],
+            )
+        )
+    return PolicyInput(
+        name=policy.name,
+        levels=levels,
+        description=policy.description,
+        is_default=policy.is_default,
+        risk_classes=list(policy.risk_classes),
+        segments=list(policy.segments),
+        min_amount=policy.min_amount,
+        grace_days=policy.grace_days,
+        is_active=policy.is_active,
+    )
+
+
+@transaction.atomic
+def dunning_policy_change(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    policy_id: int,
+    change: Callable[[PolicyInput], PolicyInput],
+) -> DunningPolicy:
+    """Read the policy under its row lock, apply `change` and save it with the
+    same checks as ``dunning_policy_update``. The lock spans the read, so two
+    people editing two levels at once both keep their change; `change` may
+    raise ValidationFailed, and any error leaves the policy as it was."""
+    policy = (
+        DunningPolicy.objects.for_tenant(tenant).select_for_update().filter(pk=policy_id).first()
+    )
+    if policy is None:
+        raise NotFound("No such dunning policy.")
+    data = change(dunning_policy_input(tenant=tenant, policy=policy))
+    return dunning_policy_update(tenant=tenant, actor=actor, policy_id=policy_id, data=data)
 
 
 def dunning_settings_set(

@@ -42,9 +42,14 @@ from collections_app.dunning.models import (
 )
 from credit.models import CreditProfile
 from deductions.models import Deduction
-from otc.customers.models import Customer
+from otc.customers.models import Customer, CustomerStatus
 from otc.ledger.models import OpenItem
 from otc.tenancy.models import Tenant
+
+# Customers nobody chases: on hold (the credit team is talking to them) or in
+# legal (the lawyers are). Collection strategies use the same rule, so a
+# customer that gets no letter gets no call task either.
+NOT_CHASED_STATUSES: tuple[str, ...] = (CustomerStatus.ON_HOLD.value, CustomerStatus.IN_LEGAL.value)
 
 _TABLES = {
     "letter": DunningLetter._meta.db_table,
@@ -81,7 +86,7 @@ _DUE_PAIRS = """
         SELECT c.id AS customer_id, c.language, {policy_of_customer} AS policy_id
           FROM {customer} c
           LEFT JOIN {profile} cp ON cp.customer_id = c.id AND cp.tenant_id = %(tenant)s
-         WHERE c.tenant_id = %(tenant)s AND c.status NOT IN ('on_hold', 'in_legal')
+         WHERE c.tenant_id = %(tenant)s AND c.status <> ALL (%(not_chased)s)
     ),
     levels AS MATERIALIZED (
         -- The day (relative to the due date) each level is reached, grace included.
@@ -185,7 +190,15 @@ _PREVIEW_SQL = (
 def dunning_select(*, tenant: Tenant, run: DunningRun) -> int:
     """Record the run's letters and notices; returns how many notices it added."""
     with connection.cursor() as cursor:
-        cursor.execute(_RUN_SQL, {"tenant": tenant.pk, "day": run.run_date, "run": run.pk})
+        cursor.execute(
+            _RUN_SQL,
+            {
+                "tenant": tenant.pk,
+                "day": run.run_date,
+                "run": run.pk,
+                "not_chased": list(NOT_CHASED_STATUSES),
+            },
+        )
         return int(cursor.rowcount)
 
 
@@ -204,5 +217,8 @@ class DuePair:
 def dunning_due_pairs(*, tenant: Tenant, day: date) -> list[DuePair]:
     """What a run on `day` would chase, without recording anything."""
     with connection.cursor() as cursor:
-        cursor.execute(_PREVIEW_SQL, {"tenant": tenant.pk, "day": day})
+        cursor.execute(
+            _PREVIEW_SQL,
+            {"tenant": tenant.pk, "day": day, "not_chased": list(NOT_CHASED_STATUSES)},
+        )
         return [DuePair(*row) for row in cursor.fetchall()]

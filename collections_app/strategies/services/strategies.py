@@ -11,7 +11,8 @@ the oldest overdue item. The unique key (tenant, step, item) and the check
 that no unfinished task of that step exists for the customer make it safe
 to run any number of times a day: it never creates the same task twice.
 Calls go to the customer's collector; escalations stay unassigned, for the
-manager who looks at the escalations.
+manager who looks at the escalations. Customers on hold or in legal get no
+tasks, by the same rule that leaves them out of dunning.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import date
 
 from django.db import IntegrityError, connection, transaction
 
+from collections_app.dunning.services.selection import NOT_CHASED_STATUSES
 from collections_app.strategies.models import (
     RISK_CLASSES,
     CollectionStrategy,
@@ -31,7 +33,7 @@ from collections_app.strategies.models import (
 )
 from credit.models import CreditProfile
 from otc.audit.services import Actor, audit_record
-from otc.customers.models import Customer, CustomerStatus
+from otc.customers.models import Customer
 from otc.errors import NotFound, ValidationFailed
 from otc.ledger.models import ItemKind, ItemStatus, OpenItem
 from otc.tenancy.models import Tenant
@@ -70,7 +72,7 @@ _RUN_TEMPLATE = """
       JOIN {strategy} st ON st.tenant_id = %(tenant)s AND st.is_active
                         AND st.risk_class = cp.risk_class
       JOIN {step} s ON s.strategy_id = st.id AND s.tenant_id = %(tenant)s
-     WHERE c.status = ANY(%(chased)s) AND o.days >= s.days_overdue
+     WHERE c.status <> ALL(%(not_chased)s) AND o.days >= s.days_overdue
        AND NOT EXISTS (
            SELECT 1 FROM {task} t
             WHERE t.tenant_id = %(tenant)s AND t.customer_id = o.customer_id
@@ -92,7 +94,7 @@ def strategies_run(*, tenant: Tenant, day: date) -> int:
         "open_task": TaskStatus.OPEN.value,
         "done": TaskStatus.DONE.value,
         "call": TaskKind.CALL.value,
-        "chased": [CustomerStatus.ACTIVE.value, CustomerStatus.ON_HOLD.value],
+        "not_chased": list(NOT_CHASED_STATUSES),
     }
     with transaction.atomic():
         with connection.cursor() as cursor:

@@ -238,3 +238,35 @@ def test_beat_tick_runs_each_tenant_once_its_local_hour_has_come(tenant_a, tenan
         assert CollectionTask.objects.count() == 1
     with tenant_context(tenant_b):
         assert CollectionTask.objects.count() == 0
+
+
+def test_customers_left_out_of_dunning_get_no_call_tasks_either(tenant_a, tenant_b):
+    """On hold and in legal are left out of dunning (NOT_CHASED_STATUSES);
+    a strategy makes no call or escalation for them, while a closed customer
+    who still owes money is chased by both."""
+    with tenant_context(tenant_b):
+        class_d(tenant_b)
+        other_held = risky(tenant_b, "B1", "D", status="on_hold")
+        invoice(tenant_b, other_held, "B-INV", "100.00", due=DAY - timedelta(days=60))
+    with tenant_context(tenant_a):
+        class_d(tenant_a)
+        held = risky(tenant_a, "C1", "D", status="on_hold")
+        invoice(tenant_a, held, "INV-H", "900.00", due=DAY - timedelta(days=60))
+        legal = risky(tenant_a, "C2", "D", status="in_legal")
+        invoice(tenant_a, legal, "INV-L", "900.00", due=DAY - timedelta(days=60))
+        closed = risky(tenant_a, "C3", "D", status="closed")
+        invoice(tenant_a, closed, "INV-C", "900.00", due=DAY - timedelta(days=60))
+
+        assert strategies_run(tenant=tenant_a, day=DAY) == 2  # call + escalation for C3
+        assert set(CollectionTask.objects.values_list("customer_id", flat=True)) == {closed.pk}
+
+        # Released from hold, the customer is chased from the next run on.
+        held.status = "active"
+        held.save(update_fields=["status"])
+        assert strategies_run(tenant=tenant_a, day=DAY) == 2
+        assert set(CollectionTask.objects.values_list("customer_id", flat=True)) == {
+            closed.pk,
+            held.pk,
+        }
+    with tenant_context(tenant_b):
+        assert CollectionTask.objects.count() == 0
