@@ -19,6 +19,7 @@ from collections_app.matching.facts import (
 )
 from collections_app.matching.normalize import number_keys, reference_keys
 
+FX_CLOSE = 0.99  # certainty of a conversion that lands within 0.2 %
 SUBSET_NODE_LIMIT = 20_000
 
 
@@ -104,7 +105,7 @@ def fx_certainty(ctx: Context, expected: Decimal) -> float:
     """A conversion that lands within 0.2 % is as good as equal; the rest of
     the FX tolerance costs a little certainty."""
     if expected and abs(ctx.payment.amount - expected) <= quantize(expected * Decimal("0.002")):
-        return 0.99
+        return FX_CLOSE
     return 0.97
 
 

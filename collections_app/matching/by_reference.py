@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from collections_app.matching.allocation import (
+    FX_CLOSE,
     Context,
     deduction_reason,
     fx_certainty,
@@ -17,6 +18,7 @@ from collections_app.matching.allocation import (
     subsets,
     write_off_from_the_end,
 )
+from collections_app.matching.candidates import Referenced
 from collections_app.matching.facts import (
     ZERO,
     Allocation,
@@ -31,17 +33,22 @@ SUBSET_ITEM_LIMIT = 24  # oldest open items of a customer a combination may use
 
 
 def by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment shape)
-    ctx: Context, items: list[CandidateItem], hit_exact: bool, *, corroborated: bool
+    ctx: Context, referenced: Referenced, *, corroborated: bool
 ) -> tuple[float, list[Allocation], Decimal, DeductionPlan | None, list[Reason]] | None:
     """Settle the referenced items with the payment: equal, discount,
-    tolerance, overpayment or short payment."""
+    tolerance, overpayment or short payment. A near miss among them (a
+    number one edit away) settles only when the amount settles the items
+    exactly: with a shortfall or a rest, a near miss is as likely to be the
+    neighbouring number's document."""
     payment = ctx.payment
+    items, hit_exact = referenced.items, referenced.exact
     numbers = ", ".join(item.number for item in items)
     noun = "invoice" if len(items) == 1 else "invoices"
     found = Reason(
         "reference_found" if hit_exact else "reference_found_mangled",
         f"{noun} {numbers} found in the remittance"
-        + ("" if hit_exact else " (written differently)"),
+        + ("" if hit_exact else " (written differently)")
+        + (" (one character off; the amount settles it exactly)" if referenced.near_miss else ""),
     )
     full = settle_in_full(ctx, items)
     if full is None:
@@ -50,6 +57,8 @@ def by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment s
     fx = fx_reason(ctx, items)
     fx_factor = fx_certainty(ctx, total) if fx else 1.0
     base = 1.0 if hit_exact else 0.99
+    if referenced.near_miss and fx and fx_factor < FX_CLOSE:
+        return None  # within the FX tolerance is not "exactly" enough for a near miss
     if payment.amount == total or (fx and ctx.fx_ok(payment.amount, total)):
         reasons = [found, Reason("amount_equal", "amount equal"), *fx]
         return 0.99 * base * fx_factor, scale_to(full, payment.amount), ZERO, None, reasons
@@ -74,6 +83,8 @@ def by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment s
                 None,
                 reasons,
             )
+    if referenced.near_miss:
+        return None
     split = installments_due_first(ctx, items, found, fx, base, corroborated=corroborated)
     if split is not None:
         return split
@@ -100,8 +111,15 @@ def by_references(  # noqa: PLR0911, PLR0912, PLR0915  (one branch per payment s
             *fx,
         ]
         # A large unexplained rest is more often a combined payment whose
-        # other numbers were lost than a real overpayment.
-        certainty = 0.95 if corroborated and rest <= total / 2 else 0.8 if corroborated else 0.75
+        # other numbers were lost than a real overpayment, unless every open
+        # item of the customer was tried for the rest (``complete``) and none
+        # fits: then nothing else of the customer's can be what it pays.
+        if not corroborated:
+            certainty = 0.75
+        elif rest <= total / 2:
+            certainty = 0.95
+        else:
+            certainty = 0.93 if _searched_all(ctx, items[0].customer_id) else 0.8
         return certainty * base * fx_factor, full, rest, None, reasons
     shortfall = total - payment.amount
     if fx:
@@ -216,6 +234,15 @@ def installments_due_first(
     # Below the usual threshold: whether the rest is a dispute or a later
     # payment is for a person to say.
     return (0.85 if corroborated else 0.7) * base, allocations, ZERO, None, reasons
+
+
+def _searched_all(ctx: Context, customer_id: int) -> bool:
+    """``complete`` saw every open item of the customer: none in another
+    currency, and no more than the oldest it takes."""
+    open_items = ctx.index.by_customer.get(customer_id, [])
+    return len(open_items) <= SUBSET_ITEM_LIMIT and all(
+        item.currency == ctx.payment.currency for item in open_items
+    )
 
 
 def complete(

@@ -32,10 +32,20 @@ engine is not sure of lands below the default threshold (90).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from collections_app.matching.allocation import Context
 from collections_app.matching.by_amount import without_references
 from collections_app.matching.by_reference import by_references
-from collections_app.matching.candidates import identify, reference_hits, referenced_items
+from collections_app.matching.candidates import (
+    REFERENCE_CUSTOMER,
+    REFERENCE_NEAR_MISS,
+    REFERENCE_ONLY,
+    Evidence,
+    identify,
+    reference_hits,
+    referenced_items,
+)
 from collections_app.matching.facts import (
     Allocation,
     CandidateItem,
@@ -68,27 +78,51 @@ def _confidence(customer_score: float, certainty: float) -> int:
     return max(0, min(100, int(customer_score * certainty * 100 + 1e-9)))
 
 
+# Customers a payment is tried against. Not just the best three: a common
+# name ("Smith Group", "Weber") names a dozen namesakes equally, and which of
+# them the amount fits is what tells them apart.
+CUSTOMER_LIMIT = 30
+# What the amount adds when it singles out one customer among those the
+# payer's name fits: a cent-exact open amount is rare in one customer's few
+# items, so it is evidence of its own, independent of the name.
+AMOUNT_SINGLES_OUT = 0.8
+# Allocations that settle named documents exactly.
+SETTLES_EXACTLY = frozenset(
+    {"amount_equal", "discount_within_terms", "installments_due_first", "combination_completes"}
+)
+KNOWN_PAYER = frozenset({"payer_account_known", "payer_alias_known", "customer_given"})
+NAME_CODES = frozenset({"payer_name_equal", "payer_name_similar"})
+
+Option = tuple[float, list[Allocation], Decimal, DeductionPlan | None, list[Reason]]
+
+
 def match_payment(payment: PaymentFacts, index: MatchIndex, policy: Policy) -> list[Proposal]:
     """Ranked proposals for one payment, best first (possibly none)."""
     hits = reference_hits(payment, index)
     evidence = identify(payment, index, hits)
-    ranked = sorted(evidence.items(), key=lambda kv: kv[1].score, reverse=True)[:3]
+    ranked = sorted(evidence.items(), key=lambda kv: kv[1].score, reverse=True)
     ctx = Context(payment, index, policy)
-    per_customer: list[list[Proposal]] = []
-    for customer_id, customer_evidence in ranked:
-        score = customer_evidence.score
+    options_of: dict[int, list[Option]] = {}
+    for customer_id, customer_evidence in ranked[:CUSTOMER_LIMIT]:
         # Evidence beyond the reference itself: a transposed digit can make
         # a reference point at someone else's invoice; a payer account, an
         # alias or the payer's name cannot be wrong in the same way.
-        corroborated = any(r.code != "reference_customer" for r in customer_evidence.reasons)
-        referenced, exact_refs = referenced_items(payment, index, hits, customer_id)
-        options = []
+        corroborated = any(r.code not in REFERENCE_ONLY for r in customer_evidence.reasons)
+        referenced = referenced_items(payment, index, hits, customer_id)
+        options: list[Option] = []
         if referenced:
-            result = by_references(ctx, referenced, exact_refs, corroborated=corroborated)
+            result = by_references(ctx, referenced, corroborated=corroborated)
             if result is not None:
                 options.append(result)
         if not options:
             options = without_references(ctx, customer_id)
+        options_of[customer_id] = options
+    if not hits:
+        _amount_singles_out(ctx, evidence, options_of)
+    per_customer: list[list[Proposal]] = []
+    for customer_id, options in options_of.items():
+        customer_evidence = evidence[customer_id]
+        score = customer_evidence.score
         proposals = [
             Proposal(
                 customer_id=customer_id,
@@ -121,9 +155,63 @@ def match_payment(payment: PaymentFacts, index: MatchIndex, policy: Policy) -> l
     return proposals[:5]
 
 
+def _amount_singles_out(
+    ctx: Context, evidence: dict[int, Evidence], options_of: dict[int, list[Option]]
+) -> None:
+    """A payment that names no document, from a payer known only by name:
+    when exactly one of the customers the name fits has an open item of
+    exactly the amount (converted at the day's rate for another currency), the
+    amount confirms that customer. Two such customers and neither gains:
+    the rival rule then keeps the payment for a person."""
+    named = [
+        customer_id
+        for customer_id, options in options_of.items()
+        if any(r.code in NAME_CODES for r in evidence[customer_id].reasons)
+        and not any(r.code in KNOWN_PAYER for r in evidence[customer_id].reasons)
+    ]
+    fitting = [
+        customer_id
+        for customer_id in named
+        if any(
+            any(r.code == "amount_unique" for r in reasons) and _to_the_cent(ctx, allocations)
+            for _certainty, allocations, _rest, _deduction, reasons in options_of[customer_id]
+        )
+    ]
+    if len(fitting) != 1:
+        return
+    customer_id = fitting[0]
+    others = len(named) - 1
+    checked = f" ({others} other customer{'s' if others > 1 else ''} of the name checked)"
+    evidence[customer_id].strengths.append(AMOUNT_SINGLES_OUT)
+    evidence[customer_id].reasons.append(
+        Reason(
+            "amount_singles_out",
+            "the only customer of that name with an open item of exactly this amount"
+            + (checked if others else ""),
+        )
+    )
+
+
+def _to_the_cent(ctx: Context, allocations: list[Allocation]) -> bool:
+    """The items' open amounts, converted at the day's rate where the
+    currency differs, add up to the payment exactly."""
+    total = Decimal(0)
+    for allocation in allocations:
+        item = ctx.index.items.get(allocation.item_id)
+        converted = ctx.converted(item, item.open_amount) if item else None
+        if converted is None:
+            return False
+        total += converted
+    return total == ctx.payment.amount
+
+
 def _rivals(per_customer: list[list[Proposal]]) -> None:
     """When the payment fits another customer nearly as well, the best is
-    not sure: it loses what the rival scores above a coin toss."""
+    not sure: it loses what the rival scores above a coin toss. A rival that
+    fits by name and a similar amount alone does not shake a best whose
+    documents the payment's references name: the references are the
+    payer's words for this payment, a namesake's similar amount is not. A
+    rival named by references, a known account or alias always counts."""
     bests = sorted(
         (
             (max(p.confidence for p in group), position)
@@ -134,13 +222,40 @@ def _rivals(per_customer: list[list[Proposal]]) -> None:
     )
     if len(bests) < 2:
         return
-    (top, position), (second, _) = bests[0], bests[1]
-    if second >= 60 and top - second < 15:
-        for proposal in per_customer[position]:
-            proposal.confidence = max(0, proposal.confidence - (second - 50))
-            proposal.reasons.append(
-                Reason("rival_customer", f"the payment fits another customer too ({second}%)")
-            )
+    (top, position), (second, rival) = bests[0], bests[1]
+    if second < 60 or top - second >= 15:
+        return
+    best = max(per_customer[position], key=lambda p: p.confidence)
+    challenger = max(per_customer[rival], key=lambda p: p.confidence)
+    challenger_named = _named_by_references(challenger, near_miss=False) or bool(
+        _codes(challenger) & (KNOWN_PAYER | {REFERENCE_CUSTOMER})
+    )
+    if _named_by_references(best, near_miss=True) and not challenger_named:
+        return
+    if "amount_singles_out" in _codes(best):
+        return  # the challenger's amount is near, not to the cent (``_amount_singles_out``)
+    for proposal in per_customer[position]:
+        proposal.confidence = max(0, proposal.confidence - (second - 50))
+        proposal.reasons.append(
+            Reason("rival_customer", f"the payment fits another customer too ({second}%)")
+        )
+
+
+def _codes(proposal: Proposal) -> set[str]:
+    return {reason.code for reason in proposal.reasons}
+
+
+def _named_by_references(proposal: Proposal, *, near_miss: bool) -> bool:
+    """The payment's references name the documents as we write them, or
+    written differently (with ``near_miss``, also one edit off) and settled
+    exactly by the amount. A near miss holds its place against a namesake's
+    similar amount, never against a document named outright."""
+    codes = _codes(proposal)
+    if REFERENCE_NEAR_MISS in codes and not near_miss:
+        return False
+    return "reference_found" in codes or (
+        "reference_found_mangled" in codes and bool(codes & SETTLES_EXACTLY)
+    )
 
 
 def _unknown_payer(ctx: Context) -> list[Proposal]:

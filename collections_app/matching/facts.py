@@ -11,7 +11,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from collections_app.matching.normalize import (
     alnum_upper,
+    digit_forms,
     last_group_key,
+    name_forms,
     normalize_account,
     normalize_name,
     number_keys,
@@ -181,13 +183,14 @@ class MatchIndex:
         self.by_token: dict[str, set[int]] = defaultdict(set)
         for customer in customers:
             self.customer_names[customer.id] = customer.name
-            normalized = normalize_name(customer.name)
-            self.by_name[normalized].add(customer.id)
-            for token in set(normalized.split()):
-                self.by_token[token].add(customer.id)
+            for form in name_forms(customer.name):
+                self.by_name[form].add(customer.id)
+                for token in set(form.split()):
+                    self.by_token[token].add(customer.id)
         self.aliases = {normalize_name(k): v for k, v in (aliases or {}).items()}
         self.payer_accounts = {normalize_account(k): v for k, v in (payer_accounts or {}).items()}
         self._rate = rate
+        self._digit_forms: dict[int, tuple[str, str]] = {}
 
     def rate(self, from_currency: str, to_currency: str) -> Decimal | None:
         if from_currency == to_currency:
@@ -196,3 +199,10 @@ class MatchIndex:
 
     def name_of(self, customer_id: int | None) -> str:
         return self.customer_names.get(customer_id or 0, f"customer {customer_id}")
+
+    def digit_forms_of(self, item: CandidateItem) -> tuple[str, str]:
+        """``normalize.digit_forms`` of an item's number, worked out once."""
+        forms = self._digit_forms.get(item.id)
+        if forms is None:
+            forms = self._digit_forms[item.id] = digit_forms(item.number)
+        return forms
