@@ -234,11 +234,14 @@ def _rivals(per_customer: list[list[Proposal]]) -> None:
         return
     if "amount_singles_out" in _codes(best):
         return  # the challenger's amount is near, not to the cent (``_amount_singles_out``)
-    for proposal in per_customer[position]:
-        proposal.confidence = max(0, proposal.confidence - (second - 50))
-        proposal.reasons.append(
-            Reason("rival_customer", f"the payment fits another customer too ({second}%)")
-        )
+    # Both lose: were only the best marked down, the runner-up, as sure as
+    # it was, would be applied in its place.
+    for group, other in ((position, second), (rival, top)):
+        for proposal in per_customer[group]:
+            proposal.confidence = max(0, proposal.confidence - (other - 50))
+            proposal.reasons.append(
+                Reason("rival_customer", f"the payment fits another customer too ({other}%)")
+            )
 
 
 def _codes(proposal: Proposal) -> set[str]:
