@@ -7,6 +7,14 @@ often lists several numbers ("INV-2026-000123/124/125"). Every item number
 is reduced to a few *keys*, every token in the remittance to the same kind of
 keys, and a shared key is a hit. Written by hand because it is a handful of
 string rules tied to how our own numbers look; no library models that.
+
+What no key catches (a transposed or lost digit, "INV-2204-035046" for
+INV-2024-035046) is a near miss: ``resembles`` measures it with rapidfuzz's
+optimal-string-alignment distance, the edit distance that counts swapping
+two neighbouring digits as one edit (plain Levenshtein counts two), in C
+and well kept, so thousands of comparisons per statement cost nothing. A
+near miss names a document only together with an amount that settles it
+exactly (the engine's rule, not this module's).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import itertools
 import re
 import unicodedata
 
+from rapidfuzz.distance import OSA
 from stdnum import iso11649
 
 _DIGIT_GROUPS = re.compile(r"\d+")
@@ -32,13 +41,29 @@ _AMOUNTS_AND_DATES = re.compile(
 )
 _LEGAL_FORMS_TEXT = (
     "gmbh ag kg ohg co kgaa ug se inc incorporated ltd limited llc llp plc corp corporation "
-    "company sa sas sarl sl srl spa bv nv oy ab as aps the und and et cie"
+    "company sa sas sarl sl srl spa bv nv oy ab as aps the und and et cie mbh ek ev gbr"
 )
 LEGAL_FORMS = frozenset(_LEGAL_FORMS_TEXT.split())
 
 
+# OCR and retyping confuse these letters and digits in either direction
+# ("1NV-2O24-OO4961"); folding both sides to one representative makes the
+# confusion vanish wherever in the number it happened, the prefix included.
+_CONFUSABLE = str.maketrans(
+    {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"}
+)
+# A folded prefix ("INV" -> "1NV"): letters, possibly one folded digit first.
+_FOLDED_PREFIX = re.compile(r"^\d?[A-Z]+")
+NEAR_MISS_MIN_DIGITS = 6  # shorter numbers sit too close to each other
+
+
 def alnum_upper(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", text).upper()
+
+
+def folded(text: str) -> str:
+    """Upper-case alphanumerics with confusable characters folded."""
+    return alnum_upper(text).translate(_CONFUSABLE)
 
 
 def number_keys(number: str) -> set[str]:
@@ -51,7 +76,30 @@ def number_keys(number: str) -> set[str]:
         keys.add("#" + "-".join(stripped))
         keys.add("#" + "".join(groups))
         keys.add("#" + "".join(stripped))
-    return {key for key in keys if key and key != "#"}
+    keys.add("~" + folded(number))
+    return {key for key in keys if key and key not in {"#", "~"}}
+
+
+def digit_forms(text: str) -> tuple[str, str]:
+    """The digits of a document number after its prefix, as written and with
+    each group's leading zeros dropped, confusables folded:
+    "INV-2024-004961" -> ("2024004961", "20244961")."""
+    pieces = [folded(piece) for piece in re.split(r"[^0-9A-Za-z]+", text) if piece]
+    if pieces:
+        pieces[0] = _FOLDED_PREFIX.sub("", pieces[0])
+    digits = ["".join(char for char in piece if char.isdigit()) for piece in pieces]
+    return "".join(digits), "".join(group.lstrip("0") for group in digits)
+
+
+def resembles(token_forms: tuple[str, str], number_forms: tuple[str, str]) -> bool:
+    """One edit apart (a digit swapped with its neighbour, lost, added or
+    misread): a near miss of a number of at least six digits."""
+    for token, number in zip(token_forms, number_forms, strict=True):
+        if len(number) < NEAR_MISS_MIN_DIGITS or abs(len(token) - len(number)) > 1:
+            continue
+        if OSA.distance(token, number, score_cutoff=1) <= 1:
+            return True
+    return False
 
 
 def last_group_key(number: str) -> str:
@@ -141,6 +189,19 @@ def short_numbers(text: str) -> set[str]:
 _TRANSLITERATE = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
 )
+# Banks that cannot print umlauts either spell them out (Mueller) or drop
+# the dots (Muller); a name is looked up under both spellings.
+_STRIPPED = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "Ä": "A", "Ö": "O", "Ü": "U", "ß": "ss"})
+# "S.A.", "e.K.", "B.V.": dotted initials read as one word, so that the
+# legal form is recognised and dropped.
+_DOTTED_INITIAL = re.compile(r"\b([a-z])\.(?=[a-z]\b)")
+
+
+def _normalized(spelled: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", _DOTTED_INITIAL.sub(r"\1", ascii_text.lower()))
+    kept = [word for word in words if word not in LEGAL_FORMS]
+    return " ".join(kept or words)
 
 
 def normalize_name(name: str) -> str:
@@ -148,11 +209,13 @@ def normalize_name(name: str) -> str:
     "Müller & Söhne GmbH" -> "mueller soehne"."""
     # German transliteration first (Müller -> Mueller, as banks often print
     # it), then any other accent stripped.
-    spelled = name.translate(_TRANSLITERATE)
-    ascii_text = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    kept = [word for word in words if word not in LEGAL_FORMS]
-    return " ".join(kept or words)
+    return _normalized(name.translate(_TRANSLITERATE))
+
+
+def name_forms(name: str) -> set[str]:
+    """``normalize_name`` and the spelling with umlauts' dots dropped
+    ("mueller soehne", "muller sohne")."""
+    return {form for form in (normalize_name(name), _normalized(name.translate(_STRIPPED))) if form}
 
 
 def normalize_account(account: str) -> str:
