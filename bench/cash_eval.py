@@ -273,23 +273,40 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--warm", action="store_true")
+    parser.add_argument(
+        "--slug",
+        help="reuse the tenant with this slug when it exists (else create it): set up once "
+        "with --setup-only, copy the database (CREATE DATABASE ... TEMPLATE) and measure on "
+        "each copy",
+    )
+    parser.add_argument("--setup-only", action="store_true", help="post the invoices, stop")
     args = parser.parse_args()
     setup_django()
 
     from bench.cash_statements import generate, synthetic_invoices
+    from otc.customers.models import Customer
     from otc.tenancy.context import tenant_context
     from otc.tenancy.models import Tenant
 
-    slug = f"bench-cash-{args.invoices}-{args.seed}-{int(time.time())}"
-    tenant = Tenant.objects.create(name="Bench cash", slug=slug, base_currency="EUR")
+    slug = args.slug or f"bench-cash-{args.invoices}-{args.seed}-{int(time.time())}"
+    tenant = Tenant.objects.filter(slug=slug).first()
     started = time.perf_counter()
     invoices = synthetic_invoices(args.invoices, seed=args.seed)
-    with tenant_context(tenant):
-        customers = _load(tenant, invoices)
+    if tenant is not None:
+        with tenant_context(tenant):
+            customers = {c.number: c for c in Customer.objects.for_tenant(tenant)}
+        print(f"reusing tenant {slug}: {len(customers):,} customers")
+    else:
+        tenant = Tenant.objects.create(name="Bench cash", slug=slug, base_currency="EUR")
+        with tenant_context(tenant):
+            customers = _load(tenant, invoices)
         print(
             f"set-up: {len(invoices):,} open invoices of {len(customers):,} customers posted in "
             f"{time.perf_counter() - started:.1f} s"
         )
+    if args.setup_only:
+        return
+    with tenant_context(tenant):
         if args.warm:
             # A warm-up statement paying other invoices; the clerk works it.
             half = len(invoices) // 2
