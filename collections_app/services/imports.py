@@ -56,7 +56,11 @@ from collections_app.models import (
     Remittance,
     RemittanceLine,
 )
-from collections_app.services.payments import new_payment_number, payment_return
+from collections_app.services.payments import (
+    new_payment_number,
+    payment_return,
+    payments_return,
+)
 from otc.audit.services import Actor, audit_record
 from otc.errors import DomainError, ValidationFailed
 from otc.fx.money import quantize_money
@@ -366,7 +370,10 @@ class _Returnable:
 
 def _returned_payments(tenant: Tenant, returns: list[BankTransaction]) -> list[_Returnable]:
     """Every payment one of the statement's returns may point to, in one
-    query (a statement has hundreds of returns); ``_return`` picks from them."""
+    query (a statement has hundreds of returns); ``_returns_link`` picks the
+    one payment of the same amount and currency that shares the return's
+    end-to-end id, bank reference or payer account and that no earlier
+    return of the statement took back."""
     keys: dict[str, set[str]] = {"end_to_end_id": set(), "bank_reference": set()}
     accounts: set[str] = set()
     for tx in returns:
@@ -405,41 +412,52 @@ def _returns_link(
     returns: list[tuple[BankStatementLine, BankTransaction]],
     result: ImportResult,
 ) -> None:
-    """Return the payment each return line takes back; the line says what happened."""
+    """Return the payment each return line takes back (all at once; should
+    one of them refuse, each on its own so the others still return); the
+    line says what happened."""
     candidates = _returned_payments(tenant, [tx for _, tx in returns])
+    linked: list[tuple[BankStatementLine, _Returnable, str]] = []
     for line, tx in returns:
-        line.outcome = _return(tenant, actor, tx, candidates, result)
-
-
-def _return(
-    tenant: Tenant,
-    actor: Actor,
-    tx: BankTransaction,
-    candidates: list[_Returnable],
-    result: ImportResult,
-) -> str:
-    """Find the payment a bank return takes back and return it: the one
-    payment of the same amount and currency that shares its end-to-end id,
-    bank reference or payer account and no earlier return of the statement
-    took back."""
-    matches = [candidate for candidate in candidates if candidate.returned_by(tx)]
-    reason = tx.return_reason or "returned by the bank"
-    if len(matches) != 1:
-        return (
-            f"Return of {tx.amount} {tx.currency} ({reason}) could not be linked to one payment: "
-            "find the payment and return it by hand."
-        )
-    payment = matches[0]
+        reason = tx.return_reason or "returned by the bank"
+        matches = [candidate for candidate in candidates if candidate.returned_by(tx)]
+        if len(matches) != 1:
+            line.outcome = (
+                f"Return of {tx.amount} {tx.currency} ({reason}) could not be linked to one "
+                "payment: find the payment and return it by hand."
+            )
+            continue
+        matches[0].taken = True
+        linked.append((line, matches[0], reason))
+    if not linked:
+        return
+    refused: dict[int, str] = {}
     try:
         with transaction.atomic():
-            payment_return(
-                tenant=tenant, actor=actor, payment_id=payment.pk, reason=f"Bank return: {reason}"
+            payments_return(
+                tenant=tenant,
+                actor=actor,
+                reasons={payment.pk: f"Bank return: {reason}" for _, payment, reason in linked},
             )
-    except DomainError as error:
-        return f"Return of payment {payment.number} failed: {error.detail}"
-    payment.taken = True
-    result.returns_linked += 1
-    return f"Returned payment {payment.number} ({reason}); its applications were reversed."
+    except DomainError:
+        for _, payment, reason in linked:
+            try:
+                with transaction.atomic():
+                    payment_return(
+                        tenant=tenant,
+                        actor=actor,
+                        payment_id=payment.pk,
+                        reason=f"Bank return: {reason}",
+                    )
+            except DomainError as error:
+                refused[payment.pk] = str(error.detail)
+    for line, payment, reason in linked:
+        if payment.pk in refused:
+            line.outcome = f"Return of payment {payment.number} failed: {refused[payment.pk]}"
+            continue
+        result.returns_linked += 1
+        line.outcome = (
+            f"Returned payment {payment.number} ({reason}); its applications were reversed."
+        )
 
 
 def _link_remittances(tenant: Tenant, payments: list[Payment]) -> None:

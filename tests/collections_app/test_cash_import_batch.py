@@ -10,7 +10,9 @@ import pytest
 from collections_app.bank_files.types import Direction, Remittance, RemittanceFormat, RemittanceLine
 from collections_app.models import Payment, PaymentStatus
 from collections_app.models import Remittance as StoredRemittance
-from collections_app.services import remittance_import, statements_import
+from collections_app.services import payment_refund, remittance_import, statements_import
+from collections_app.services.payments import payments_return
+from otc.errors import IllegalTransition
 from otc.tenancy.context import tenant_context
 from tests.collections_app.conftest import DAY, SYSTEM, statement, tx
 
@@ -116,3 +118,18 @@ def test_advices_link_by_reference_or_payer_and_amount_and_wait_for_the_rest(in_
     with tenant_context(tenant_b):
         assert not StoredRemittance.objects.for_tenant(tenant_b).exists()
         assert Payment.objects.for_tenant(tenant_b).get().status == PaymentStatus.UNIDENTIFIED
+
+
+def test_returning_many_payments_is_all_or_nothing(in_tenant_a):
+    tenant = in_tenant_a
+    _import(tenant, "S-C1", tx("10.00", e2e="C-1"), tx("20.00", e2e="C-2"))
+    first, second = Payment.objects.for_tenant(tenant).order_by("amount")
+    payment_refund(tenant=tenant, actor=SYSTEM, payment_id=second.pk, reason="paid back")
+    with pytest.raises(IllegalTransition, match=second.number):
+        payments_return(tenant=tenant, actor=SYSTEM, reasons={first.pk: "AC04", second.pk: "AC04"})
+    first.refresh_from_db()
+    assert first.status == PaymentStatus.UNIDENTIFIED
+    (returned,) = payments_return(tenant=tenant, actor=SYSTEM, reasons={first.pk: "AC04"})
+    assert (returned.status, returned.return_reason) == (PaymentStatus.RETURNED, "AC04")
+    first.refresh_from_db()
+    assert first.status == PaymentStatus.RETURNED
