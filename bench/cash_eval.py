@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -119,36 +121,89 @@ def _one_statement(generated: Any, statement_id: str) -> Any:
     )
 
 
+@contextmanager
+def _stopwatch(timings: dict[str, float], patches: dict[str, tuple[Any, str]]) -> Iterator[None]:
+    """Time every call of the named functions (label -> (module, name)) into
+    `timings`, so the end-to-end figure splits into its steps."""
+    originals = {label: getattr(module, name) for label, (module, name) in patches.items()}
+
+    def wrapped(label: str, function: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                timings[label] = timings.get(label, 0.0) + time.perf_counter() - started
+
+        return call
+
+    for label, (module, name) in patches.items():
+        setattr(module, name, wrapped(label, originals[label]))
+    try:
+        yield
+    finally:
+        for label, (module, name) in patches.items():
+            setattr(module, name, originals[label])
+
+
 def _run(tenant: Any, generated: Any, statement_id: str) -> tuple[dict[str, float], list[int]]:
+    """Import and match one statement; timings by step: parse (the statement
+    as CAMT.053 and the advices as EDI 820, parsed back), remittances, import
+    (of which returns), index, match+apply (of which the engine, applying and
+    the deductions)."""
+    from collections_app.bank_files import parse_bank_file, parse_remittance
+    from collections_app.bank_files.writers import write_camt053, write_edi820
     from collections_app.models import Payment
-    from collections_app.services import remittance_import, statements_import
+    from collections_app.services import (
+        applying_batch,
+        imports,
+        matching,
+        remittance_import,
+        statements_import,
+    )
     from collections_app.services.matching import index_load, payments_match
     from otc.audit.services import Actor
 
     actor = Actor.system("bench")
     timings: dict[str, float] = {}
+    statement = _one_statement(generated, statement_id)
+    camt, edi = write_camt053([statement]), write_edi820(generated.remittances)
     started = time.perf_counter()
-    remittance_import(tenant=tenant, actor=actor, remittances=generated.remittances)
-    result = statements_import(
-        tenant=tenant,
-        actor=actor,
-        statements=[_one_statement(generated, statement_id)],
-        file_sha256=statement_id.ljust(64, "0")[:64],
-        match=False,
-    )
-    timings["import"] = time.perf_counter() - started
-    payment_ids = list(
-        Payment.objects.for_tenant(tenant)
-        .filter(statement_lines__statement=result.statements[0])
-        .values_list("pk", flat=True)
-    )
-    started = time.perf_counter()
-    on = max(statement.to_date for statement in generated.statements)
-    index = index_load(tenant=tenant, on=on)
-    timings["index"] = time.perf_counter() - started
-    started = time.perf_counter()
-    payments_match(tenant=tenant, payment_ids=payment_ids, index=index)
-    timings["match_and_apply"] = time.perf_counter() - started
+    parsed = parse_bank_file(camt)
+    parse_remittance(edi)
+    timings["parse"] = time.perf_counter() - started
+    assert sum(len(s.transactions) for s in parsed) == len(statement.transactions)
+    steps = {
+        "returns": (imports, "_returns_link"),
+        "engine": (matching, "match_payment"),
+        "apply": (matching, "proposals_apply_auto"),
+        "deductions": (applying_batch, "_post_deductions"),
+    }
+    with _stopwatch(timings, steps):
+        started = time.perf_counter()
+        remittance_import(tenant=tenant, actor=actor, remittances=generated.remittances)
+        timings["remittances"] = time.perf_counter() - started
+        started = time.perf_counter()
+        result = statements_import(
+            tenant=tenant,
+            actor=actor,
+            statements=[statement],
+            file_sha256=statement_id.ljust(64, "0")[:64],
+            match=False,
+        )
+        timings["import"] = time.perf_counter() - started
+        payment_ids = list(
+            Payment.objects.for_tenant(tenant)
+            .filter(statement_lines__statement=result.statements[0])
+            .values_list("pk", flat=True)
+        )
+        started = time.perf_counter()
+        on = max(statement.to_date for statement in generated.statements)
+        index = index_load(tenant=tenant, on=on)
+        timings["index"] = time.perf_counter() - started
+        started = time.perf_counter()
+        payments_match(tenant=tenant, payment_ids=payment_ids, index=index)
+        timings["match_and_apply"] = time.perf_counter() - started
     return timings, payment_ids
 
 
@@ -273,23 +328,40 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--warm", action="store_true")
+    parser.add_argument(
+        "--slug",
+        help="reuse the tenant with this slug when it exists (else create it): set up once "
+        "with --setup-only, copy the database (CREATE DATABASE ... TEMPLATE) and measure on "
+        "each copy",
+    )
+    parser.add_argument("--setup-only", action="store_true", help="post the invoices, stop")
     args = parser.parse_args()
     setup_django()
 
     from bench.cash_statements import generate, synthetic_invoices
+    from otc.customers.models import Customer
     from otc.tenancy.context import tenant_context
     from otc.tenancy.models import Tenant
 
-    slug = f"bench-cash-{args.invoices}-{args.seed}-{int(time.time())}"
-    tenant = Tenant.objects.create(name="Bench cash", slug=slug, base_currency="EUR")
+    slug = args.slug or f"bench-cash-{args.invoices}-{args.seed}-{int(time.time())}"
+    tenant = Tenant.objects.filter(slug=slug).first()
     started = time.perf_counter()
     invoices = synthetic_invoices(args.invoices, seed=args.seed)
-    with tenant_context(tenant):
-        customers = _load(tenant, invoices)
+    if tenant is not None:
+        with tenant_context(tenant):
+            customers = {c.number: c for c in Customer.objects.for_tenant(tenant)}
+        print(f"reusing tenant {slug}: {len(customers):,} customers")
+    else:
+        tenant = Tenant.objects.create(name="Bench cash", slug=slug, base_currency="EUR")
+        with tenant_context(tenant):
+            customers = _load(tenant, invoices)
         print(
             f"set-up: {len(invoices):,} open invoices of {len(customers):,} customers posted in "
             f"{time.perf_counter() - started:.1f} s"
         )
+    if args.setup_only:
+        return
+    with tenant_context(tenant):
         if args.warm:
             # A warm-up statement paying other invoices; the clerk works it.
             half = len(invoices) // 2
@@ -303,15 +375,19 @@ def main() -> None:
         _rates(tenant, max(s.to_date for s in generated.statements))
         lines = sum(len(s.transactions) for s in generated.statements)
         timings, payment_ids = _run(tenant, generated, "EVAL")
-        total = sum(timings.values())
+        total = sum(
+            timings[step] for step in ("parse", "remittances", "import", "index", "match_and_apply")
+        )
         print(
             f"statement: {lines:,} lines, {len(payment_ids):,} payments, "
             f"{len(generated.remittances):,} remittance advices"
         )
         print(
-            "timings: import {import:.1f} s, index {index:.1f} s, match+apply "
-            "{match_and_apply:.1f} s".format(**timings)
-            + f", end to end {total:.1f} s (budget 60 s)"
+            "timings: parse {parse:.1f} s, remittances {remittances:.1f} s, import {import:.1f} s "
+            "(returns {returns:.1f} s), index {index:.1f} s, match+apply {match_and_apply:.1f} s "
+            "(engine {engine:.1f} s, applying {apply:.1f} s of which deductions "
+            "{deductions:.1f} s)".format(**{"returns": 0.0, "deductions": 0.0, **timings})
+            + f"; end to end {total:.1f} s (budget 60 s)"
         )
         score = _score(generated.truth, _applied(tenant, payment_ids))
     print(

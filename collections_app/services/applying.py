@@ -43,7 +43,11 @@ from collections_app.services.payments import (
     payment_lock,
     payment_sync_status,
 )
-from deductions.services import deduction_cancel, deduction_open_for_short_payment
+from deductions.services import (
+    ShortPayment,
+    deduction_cancel,
+    deductions_open_for_short_payments,
+)
 from invoicing.services import invoices_refresh_for_items
 from otc.audit.services import Actor, audit_record
 from otc.customers.models import Customer
@@ -51,6 +55,7 @@ from otc.errors import ConflictError, NotFound, ValidationFailed
 from otc.fx.money import quantize_money
 from otc.ledger.models import Application, ApplicationKind, ItemKind, OpenItem
 from otc.ledger.services import (
+    DEDUCTION_TRANSFER_SOURCE,
     ledger_application_reverse,
     ledger_apply,
     ledger_item_reverse,
@@ -260,29 +265,60 @@ def _post_allocation(run: _Run, allocation: dict[str, Any]) -> None:
             run.record(kind, item_id, value, application)
 
 
-def _post_deduction(run: _Run, customer: Customer, deduction: dict[str, Any]) -> None:
-    item_id = int(deduction["item_id"])
-    run.touched.append(item_id)
-    opened = deduction_open_for_short_payment(
-        tenant=run.tenant,
-        actor=run.actor,
-        customer=customer,
-        invoice_item_id=item_id,
-        payment_item_id=run.payment_item.pk,
-        amount=_d(deduction["amount"]),
-        currency=run.locked[item_id].currency,
-        reason_code=str(deduction.get("reason_code", "")),
-        reason_text=str(deduction.get("reason_text", "")),
-        effective_date=run.on,
+def _post_deductions(runs: list[tuple[_Run, Customer, dict[str, Any]]]) -> None:
+    """Open the short-paid rest of each run's invoice as a deduction (all
+    runs of one tenant and actor, in one batch) and record each as the run's
+    DEDUCTION allocation."""
+    if not runs:
+        return
+    tenant, actor = runs[0][0].tenant, runs[0][0].actor
+    opened = deductions_open_for_short_payments(
+        tenant=tenant,
+        actor=actor,
+        entries=[
+            ShortPayment(
+                customer=customer,
+                invoice_item_id=int(deduction["item_id"]),
+                payment_item_id=run.payment_item.pk,
+                amount=_d(deduction["amount"]),
+                currency=run.locked[int(deduction["item_id"])].currency,
+                reason_code=str(deduction.get("reason_code", "")),
+                reason_text=str(deduction.get("reason_text", "")),
+                effective_date=run.on,
+            )
+            for run, customer, deduction in runs
+        ],
     )
-    application = (
-        Application.objects.for_tenant(run.tenant)
-        .filter(debit_item_id=item_id, kind=ApplicationKind.DEDUCTION, reverses__isnull=True)
-        .latest("pk")
+    # Each transfer settles its invoice with an application from its own
+    # counter item, which names the DEDUCTION item it stands for.
+    settlements = dict(
+        Application.objects.for_tenant(tenant)
+        .filter(
+            kind=ApplicationKind.DEDUCTION,
+            reverses__isnull=True,
+            credit_item__source_type=DEDUCTION_TRANSFER_SOURCE,
+            credit_item__source_id__in=[str(d.open_item_id) for d in opened],
+        )
+        .values_list("credit_item__source_id", "pk")
     )
-    run.record(
-        AllocationKind.DEDUCTION, item_id, opened.amount, application, deduction_id=opened.pk
-    )
+    rows = []
+    for (run, _, deduction), made in zip(runs, opened, strict=True):
+        item_id = int(deduction["item_id"])
+        run.touched.append(item_id)
+        rows.append(
+            CashAllocation(
+                tenant=tenant,
+                payment=run.payment,
+                proposal=run.proposal,
+                kind=AllocationKind.DEDUCTION,
+                invoice_item_id=item_id,
+                amount=made.amount,
+                payment_amount=ZERO,
+                application_id=settlements[str(made.open_item_id)],
+                deduction_id=made.pk,
+            )
+        )
+    CashAllocation.objects.for_tenant(tenant).bulk_create(rows, batch_size=1000)
 
 
 def proposal_apply(
@@ -318,7 +354,7 @@ def proposal_apply(
         for allocation in proposal.allocations:
             _post_allocation(run, allocation)
         if proposal.deduction:
-            _post_deduction(run, customer, proposal.deduction)
+            _post_deductions([(run, customer, proposal.deduction)])
         invoices_refresh_for_items(tenant=tenant, open_item_ids=run.touched, actor=actor)
         payment_sync_status(tenant=tenant, actor=actor, payment=payment)
         promises_keep_for_items(

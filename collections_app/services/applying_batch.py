@@ -36,7 +36,7 @@ from collections_app.models import (
     PaymentStatus,
     ProposalStatus,
 )
-from collections_app.services.applying import _d, _lock_items, _post_deduction, _Run
+from collections_app.services.applying import _d, _lock_items, _post_deductions, _Run
 from collections_app.services.payments import transition
 from invoicing.services import invoices_refresh_for_items
 from otc.audit.services import Actor, AuditEntry, audit_record_many
@@ -253,6 +253,7 @@ def _apply(
         row.application = application
     CashAllocation.objects.for_tenant(tenant).bulk_create(rows, batch_size=1000)
     touched: list[int] = []
+    short: list[tuple[_Run, Customer, dict[str, Any]]] = []
     for one in accepted:
         touched.append(one.payment.open_item_id or 0)
         touched += [int(a["item_id"]) for a in one.proposal.allocations]
@@ -266,8 +267,10 @@ def _apply(
                 payment_items[one.payment.open_item_id or 0],
                 items,
             )
-            _post_deduction(run, one.customer, one.proposal.deduction)
-            touched += run.touched
+            short.append((run, one.customer, one.proposal.deduction))
+    _post_deductions(short)
+    for run, _, _ in short:
+        touched += run.touched
     invoices_refresh_for_items(tenant=tenant, open_item_ids=touched, actor=actor)
     _sync_statuses(tenant, actor, accepted)
     paid_items: dict[int, list[int]] = {}

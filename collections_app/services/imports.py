@@ -21,9 +21,10 @@ not applied.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -55,10 +56,15 @@ from collections_app.models import (
     Remittance,
     RemittanceLine,
 )
-from collections_app.services.payments import new_payment_number, payment_return
+from collections_app.services.payments import (
+    new_payment_number,
+    payment_return,
+    payments_return,
+)
 from otc.audit.services import Actor, audit_record
 from otc.errors import DomainError, ValidationFailed
 from otc.fx.money import quantize_money
+from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 
 
@@ -300,8 +306,7 @@ def _import_one(
     for line in lines:
         if line.payment is not None:
             line.payment_id = line.payment.pk
-    for line, tx in returns:
-        line.outcome = _return(tenant, actor, tx, result)
+    _returns_link(tenant, actor, returns, result)
     BankStatementLine.objects.for_tenant(tenant).bulk_create(lines, batch_size=2000)
     _link_remittances(tenant, payments)
     statement.line_count = len(lines)
@@ -329,45 +334,135 @@ def _import_one(
     )
 
 
-def _return(tenant: Tenant, actor: Actor, tx: BankTransaction, result: ImportResult) -> str:
-    """Find the payment a bank return takes back and return it."""
-    candidates = Payment.objects.for_tenant(tenant).filter(
-        amount=quantize_money(tx.amount, tx.currency),
-        currency=tx.currency,
-        status__in=[
-            PaymentStatus.UNIDENTIFIED,
-            PaymentStatus.UNAPPLIED,
-            PaymentStatus.PARTIALLY_APPLIED,
-            PaymentStatus.APPLIED,
-        ],
-    )
-    keys = Q()
-    if tx.end_to_end_id:
-        keys |= Q(end_to_end_id=tx.end_to_end_id)
-    if tx.bank_reference:
-        keys |= Q(bank_reference=tx.bank_reference)
-    if tx.payer_account:
-        keys |= Q(payer_account=tx.payer_account)
-    matches = list(candidates.filter(keys).order_by("-value_date")[:2]) if keys else []
-    reason = tx.return_reason or "returned by the bank"
-    if len(matches) != 1:
-        return (
-            f"Return of {tx.amount} {tx.currency} ({reason}) could not be linked to one payment: "
-            "find the payment and return it by hand."
+_RETURNABLE = (
+    PaymentStatus.UNIDENTIFIED,
+    PaymentStatus.UNAPPLIED,
+    PaymentStatus.PARTIALLY_APPLIED,
+    PaymentStatus.APPLIED,
+)
+
+
+@dataclass
+class _Returnable:
+    """A payment a bank return of this statement may take back."""
+
+    pk: int
+    number: str
+    amount: Decimal
+    currency: str
+    value_date: date
+    end_to_end_id: str
+    bank_reference: str
+    payer_account: str
+    taken: bool = False
+
+    def returned_by(self, tx: BankTransaction) -> bool:
+        if self.taken or self.currency != tx.currency:
+            return False
+        if self.amount != quantize_money(tx.amount, tx.currency):
+            return False
+        return bool(
+            (tx.end_to_end_id and self.end_to_end_id == tx.end_to_end_id)
+            or (tx.bank_reference and self.bank_reference == tx.bank_reference)
+            or (tx.payer_account and self.payer_account == tx.payer_account)
         )
-    payment = matches[0]
+
+
+def _returned_payments(tenant: Tenant, returns: list[BankTransaction]) -> list[_Returnable]:
+    """Every payment one of the statement's returns may point to, in one
+    query (a statement has hundreds of returns); ``_returns_link`` picks the
+    one payment of the same amount and currency that shares the return's
+    end-to-end id, bank reference or payer account and that no earlier
+    return of the statement took back."""
+    keys: dict[str, set[str]] = {"end_to_end_id": set(), "bank_reference": set()}
+    accounts: set[str] = set()
+    for tx in returns:
+        if tx.end_to_end_id:
+            keys["end_to_end_id"].add(tx.end_to_end_id)
+        if tx.bank_reference:
+            keys["bank_reference"].add(tx.bank_reference)
+        if tx.payer_account:
+            accounts.add(tx.payer_account)
+    if not any(keys.values()) and not accounts:
+        return []
+    condition = Q(payer_account__in=accounts)
+    for name, values in keys.items():
+        condition |= Q(**{f"{name}__in": values})
+    rows = (
+        Payment.objects.for_tenant(tenant)
+        .filter(condition, status__in=_RETURNABLE)
+        .filter(amount__in={quantize_money(tx.amount, tx.currency) for tx in returns})
+        .values_list(
+            "pk",
+            "number",
+            "amount",
+            "currency",
+            "value_date",
+            "end_to_end_id",
+            "bank_reference",
+            "payer_account",
+        )
+    )
+    return [_Returnable(*row) for row in rows]
+
+
+def _returns_link(
+    tenant: Tenant,
+    actor: Actor,
+    returns: list[tuple[BankStatementLine, BankTransaction]],
+    result: ImportResult,
+) -> None:
+    """Return the payment each return line takes back (all at once; should
+    one of them refuse, each on its own so the others still return); the
+    line says what happened."""
+    candidates = _returned_payments(tenant, [tx for _, tx in returns])
+    linked: list[tuple[BankStatementLine, _Returnable, str]] = []
+    for line, tx in returns:
+        reason = tx.return_reason or "returned by the bank"
+        matches = [candidate for candidate in candidates if candidate.returned_by(tx)]
+        if len(matches) != 1:
+            line.outcome = (
+                f"Return of {tx.amount} {tx.currency} ({reason}) could not be linked to one "
+                "payment: find the payment and return it by hand."
+            )
+            continue
+        matches[0].taken = True
+        linked.append((line, matches[0], reason))
+    if not linked:
+        return
+    refused: dict[int, str] = {}
     try:
         with transaction.atomic():
-            payment_return(
-                tenant=tenant, actor=actor, payment_id=payment.pk, reason=f"Bank return: {reason}"
+            payments_return(
+                tenant=tenant,
+                actor=actor,
+                reasons={payment.pk: f"Bank return: {reason}" for _, payment, reason in linked},
             )
-    except DomainError as error:
-        return f"Return of payment {payment.number} failed: {error.detail}"
-    result.returns_linked += 1
-    return f"Returned payment {payment.number} ({reason}); its applications were reversed."
+    except DomainError:
+        for _, payment, reason in linked:
+            try:
+                with transaction.atomic():
+                    payment_return(
+                        tenant=tenant,
+                        actor=actor,
+                        payment_id=payment.pk,
+                        reason=f"Bank return: {reason}",
+                    )
+            except DomainError as error:
+                refused[payment.pk] = str(error.detail)
+    for line, payment, reason in linked:
+        if payment.pk in refused:
+            line.outcome = f"Return of payment {payment.number} failed: {refused[payment.pk]}"
+            continue
+        result.returns_linked += 1
+        line.outcome = (
+            f"Returned payment {payment.number} ({reason}); its applications were reversed."
+        )
 
 
 def _link_remittances(tenant: Tenant, payments: list[Payment]) -> None:
+    """Advices imported before their payment arrived now point to it (one
+    query to find them, one UPDATE)."""
     by_reference: dict[str, Payment] = {}
     for payment in payments:
         for key in (payment.end_to_end_id, payment.bank_reference):
@@ -375,11 +470,14 @@ def _link_remittances(tenant: Tenant, payments: list[Payment]) -> None:
                 by_reference.setdefault(key, payment)
     if not by_reference:
         return
-    for remittance in Remittance.objects.for_tenant(tenant).filter(
-        payment__isnull=True, payment_reference__in=list(by_reference)
-    ):
+    waiting = list(
+        Remittance.objects.for_tenant(tenant).filter(
+            payment__isnull=True, payment_reference__in=list(by_reference)
+        )
+    )
+    for remittance in waiting:
         remittance.payment = by_reference[remittance.payment_reference]
-        remittance.save(update_fields=["payment"])
+    rows_update(tenant=tenant, objs=waiting, fields=["payment"])
 
 
 def remittance_import(
@@ -407,46 +505,52 @@ def remittance_import(
                 f"{file_name or 'The remittance'} was not imported: {error}",
                 errors={"file": [str(error)]},
             ) from error
-    created: list[Remittance] = []
-    rematch: list[int] = []
+    parsed_list = list(remittances or [])
     with transaction.atomic():
-        for parsed in remittances or []:
-            payment = _payment_for_remittance(tenant, parsed)
-            remittance = Remittance.objects.for_tenant(tenant).create(
-                tenant=tenant,
-                format=str(parsed.format),
-                payer_name=parsed.payer_name[:200],
-                payment_reference=parsed.payment_reference[:140],
-                payment_amount=parsed.payment_amount,
-                currency=parsed.currency,
-                payment_date=parsed.payment_date,
-                payment=payment,
-                file_name=file_name[:255],
-                file_sha256=sha,
-            )
-            RemittanceLine.objects.for_tenant(tenant).bulk_create(
-                [
-                    RemittanceLine(
-                        tenant=tenant,
-                        remittance=remittance,
-                        position=position,
-                        reference=line.reference[:140],
-                        paid_amount=line.paid_amount,
-                        invoice_amount=line.invoice_amount,
-                        discount_amount=line.discount_amount,
-                        adjustment_amount=line.adjustment_amount,
-                        adjustment_reason=line.adjustment_reason[:140],
-                        note=line.note[:300],
-                    )
-                    for position, line in enumerate(parsed.lines, start=1)
-                ]
-            )
-            created.append(remittance)
-            if payment is not None and payment.status in (
-                PaymentStatus.UNIDENTIFIED,
-                PaymentStatus.UNAPPLIED,
-            ):
-                rematch.append(payment.pk)
+        payments = _payments_for_remittances(tenant, parsed_list)
+        created = Remittance.objects.for_tenant(tenant).bulk_create(
+            [
+                Remittance(
+                    tenant=tenant,
+                    format=str(parsed.format),
+                    payer_name=parsed.payer_name[:200],
+                    payment_reference=parsed.payment_reference[:140],
+                    payment_amount=parsed.payment_amount,
+                    currency=parsed.currency,
+                    payment_date=parsed.payment_date,
+                    payment_id=payment.pk if payment else None,
+                    file_name=file_name[:255],
+                    file_sha256=sha,
+                )
+                for parsed, payment in zip(parsed_list, payments, strict=True)
+            ],
+            batch_size=1000,
+        )
+        RemittanceLine.objects.for_tenant(tenant).bulk_create(
+            [
+                RemittanceLine(
+                    tenant=tenant,
+                    remittance=remittance,
+                    position=position,
+                    reference=line.reference[:140],
+                    paid_amount=line.paid_amount,
+                    invoice_amount=line.invoice_amount,
+                    discount_amount=line.discount_amount,
+                    adjustment_amount=line.adjustment_amount,
+                    adjustment_reason=line.adjustment_reason[:140],
+                    note=line.note[:300],
+                )
+                for parsed, remittance in zip(parsed_list, created, strict=True)
+                for position, line in enumerate(parsed.lines, start=1)
+            ],
+            batch_size=2000,
+        )
+        rematch = [
+            payment.pk
+            for payment in payments
+            if payment is not None
+            and payment.status in (PaymentStatus.UNIDENTIFIED, PaymentStatus.UNAPPLIED)
+        ]
         audit_record(
             tenant=tenant,
             actor=actor,
@@ -462,30 +566,54 @@ def remittance_import(
     return created
 
 
-def _payment_for_remittance(tenant: Tenant, parsed: ParsedRemittance) -> Payment | None:
+@dataclass(frozen=True)
+class _Linkable:
+    pk: int
+    status: str
+
+
+def _payments_for_remittances(
+    tenant: Tenant, remittances: list[ParsedRemittance]
+) -> list[_Linkable | None]:
+    """The payment each advice belongs to, in two queries for the whole
+    file: the one payment whose end-to-end id, bank reference or external
+    reference is the advice's payment reference, else the one open payment
+    of the advice's amount, currency and payer name."""
     payments = Payment.objects.for_tenant(tenant)
-    if parsed.payment_reference:
-        found = list(
-            payments.filter(
-                Q(end_to_end_id=parsed.payment_reference)
-                | Q(bank_reference=parsed.payment_reference)
-                | Q(external_ref=parsed.payment_reference)
-            )[:2]
-        )
-        if len(found) == 1:
-            return found[0]
-    if parsed.payment_amount is not None:
-        found = list(
-            payments.filter(
-                amount=parsed.payment_amount,
-                currency=parsed.currency,
-                payer_name__iexact=parsed.payer_name,
-                status__in=[PaymentStatus.UNIDENTIFIED, PaymentStatus.UNAPPLIED],
-            )[:2]
-        )
-        if len(found) == 1:
-            return found[0]
-    return None
+    references = {r.payment_reference for r in remittances if r.payment_reference}
+    by_reference: dict[str, set[_Linkable]] = defaultdict(set)
+    if references:
+        for pk, status, e2e, bank, external in payments.filter(
+            Q(end_to_end_id__in=references)
+            | Q(bank_reference__in=references)
+            | Q(external_ref__in=references)
+        ).values_list("pk", "status", "end_to_end_id", "bank_reference", "external_ref"):
+            for key in references.intersection((e2e, bank, external)):
+                by_reference[key].add(_Linkable(pk, status))
+    found: list[_Linkable | None] = []
+    for parsed in remittances:
+        same = by_reference.get(parsed.payment_reference, set())
+        found.append(next(iter(same)) if len(same) == 1 else None)
+    rest = [
+        index
+        for index, parsed in enumerate(remittances)
+        if found[index] is None and parsed.payment_amount is not None
+    ]
+    if not rest:
+        return found
+    by_payer: dict[tuple[Decimal, str, str], list[_Linkable]] = defaultdict(list)
+    for pk, status, amount, currency, payer_name in payments.filter(
+        amount__in={remittances[index].payment_amount for index in rest},
+        status__in=[PaymentStatus.UNIDENTIFIED, PaymentStatus.UNAPPLIED],
+    ).values_list("pk", "status", "amount", "currency", "payer_name"):
+        by_payer[(amount, currency, payer_name.upper())].append(_Linkable(pk, status))
+    for index in rest:
+        parsed = remittances[index]
+        amount = parsed.payment_amount or Decimal(0)
+        same_payer = by_payer.get((amount, parsed.currency, parsed.payer_name.upper()), [])
+        if len(same_payer) == 1:
+            found[index] = same_payer[0]
+    return found
 
 
 def csv_mapping_save(

@@ -21,13 +21,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from collections_app.models import Payment, PaymentSource, PaymentStatus
-from otc.audit.services import Actor, audit_record
+from collections_app.models import CashAllocation, Payment, PaymentSource, PaymentStatus
+from otc.audit.services import Actor, AuditEntry, audit_record, audit_record_many
 from otc.customers.models import Customer
 from otc.errors import ConflictError, IllegalTransition, NotFound, ValidationFailed
 from otc.fx.money import is_known_currency, quantize_money
 from otc.ledger.models import ItemKind, OpenItem
 from otc.ledger.services import ledger_item_post, ledger_item_reverse
+from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 from otc.transitions import TransitionTable
 
@@ -221,56 +222,105 @@ def payment_sync_status(*, tenant: Tenant, actor: Actor, payment: Payment) -> Pa
 
 
 def _close(*, tenant: Tenant, actor: Actor, payment_id: int, target: str, reason: str) -> Payment:
+    (payment,) = _close_many(
+        tenant=tenant, actor=actor, reasons={payment_id: reason}, target=target
+    )
+    return payment
+
+
+def _close_many(
+    *, tenant: Tenant, actor: Actor, reasons: dict[int, str], target: str
+) -> list[Payment]:
+    """Move each payment (id -> reason) to the closed status `target`, in
+    one transaction: the payments locked in id order, what is applied
+    reversed and the payment's item taken out of the ledger where there is
+    any (one by one, as a person's return), the statuses written and
+    audited at once. All or nothing: the first payment that cannot move
+    raises the error that names it."""
     from collections_app.services.applying import payment_unapply_locked
 
     with transaction.atomic():
-        payment = payment_lock(tenant=tenant, payment_id=payment_id)
-        if payment.status == target or not can_transition(payment.status, target):
-            labels = dict(PaymentStatus.choices)
-            raise IllegalTransition(
-                f"Payment {payment.number} is {labels[payment.status].lower()}: it cannot "
-                f"become {labels[target].lower()}"
-                + ("; unapply it first." if target != PaymentStatus.RETURNED else "."),
-                current=payment.status,
-                requested=target,
+        locked = {
+            payment.pk: payment
+            for payment in Payment.objects.for_tenant(tenant)
+            .select_for_update(of=("self",))
+            .select_related("open_item", "customer")
+            .filter(pk__in=sorted(reasons))
+            .order_by("pk")
+        }
+        if len(locked) != len(reasons):
+            raise NotFound("Payment not found.")
+        applied = (
+            set(
+                CashAllocation.objects.for_tenant(tenant)
+                .filter(payment_id__in=list(locked), reversed_at__isnull=True)
+                .values_list("payment_id", flat=True)
             )
-        if target == PaymentStatus.RETURNED:
-            payment_unapply_locked(tenant=tenant, actor=actor, payment=payment, reason=reason)
-        if payment.open_item_id is not None:
-            ledger_item_reverse(
-                tenant=tenant,
-                actor=actor,
-                item_id=payment.open_item_id,
-                effective_date=timezone.localdate(),
-                reason=reason or target,
-            )
-        previous = transition(payment, target)
-        payment.return_reason = reason[:140]
-        payment.save(update_fields=["status", "return_reason", "updated_at"])
-        audit_record(
+            if target == PaymentStatus.RETURNED
+            else set()
+        )
+        closed: list[tuple[Payment, str, str]] = []
+        now = timezone.now()
+        for payment_id, reason in reasons.items():
+            payment = locked[payment_id]
+            if payment.status == target or not can_transition(payment.status, target):
+                labels = dict(PaymentStatus.choices)
+                raise IllegalTransition(
+                    f"Payment {payment.number} is {labels[payment.status].lower()}: it cannot "
+                    f"become {labels[target].lower()}"
+                    + ("; unapply it first." if target != PaymentStatus.RETURNED else "."),
+                    current=payment.status,
+                    requested=target,
+                )
+            if payment.pk in applied:
+                payment_unapply_locked(tenant=tenant, actor=actor, payment=payment, reason=reason)
+            if payment.open_item_id is not None:
+                ledger_item_reverse(
+                    tenant=tenant,
+                    actor=actor,
+                    item_id=payment.open_item_id,
+                    effective_date=timezone.localdate(),
+                    reason=reason or target,
+                )
+            previous = transition(payment, target)
+            payment.return_reason = reason[:140]
+            payment.updated_at = now
+            closed.append((payment, previous, reason))
+        rows_update(
+            tenant=tenant,
+            objs=[payment for payment, _, _ in closed],
+            fields=["status", "return_reason", "updated_at"],
+        )
+        audit_record_many(
             tenant=tenant,
             actor=actor,
-            action=f"payment.{target}",
-            instance=payment,
-            changes={
-                "status": {"before": previous, "after": target},
-                "reason": {"before": None, "after": reason},
-            },
+            entries=[
+                AuditEntry(
+                    action=f"payment.{target}",
+                    instance=payment,
+                    changes={
+                        "status": {"before": previous, "after": target},
+                        "reason": {"before": None, "after": reason},
+                    },
+                )
+                for payment, previous, reason in closed
+            ],
         )
-    return payment
+    return [payment for payment, _, _ in closed]
 
 
 def payment_return(*, tenant: Tenant, actor: Actor, payment_id: int, reason: str) -> Payment:
     """The bank took the money back (NSF, chargeback, recall): every
     application is reversed, so the invoices it paid are open again, and the
-    payment leaves the ledger."""
-    return _close(
-        tenant=tenant,
-        actor=actor,
-        payment_id=payment_id,
-        target=PaymentStatus.RETURNED,
-        reason=reason,
-    )
+    payment leaves the ledger. One entry of ``payments_return``."""
+    (payment,) = payments_return(tenant=tenant, actor=actor, reasons={payment_id: reason})
+    return payment
+
+
+def payments_return(*, tenant: Tenant, actor: Actor, reasons: dict[int, str]) -> list[Payment]:
+    """``payment_return`` for many payments (id -> reason) at once: a
+    statement's bank returns. All or nothing."""
+    return _close_many(tenant=tenant, actor=actor, reasons=reasons, target=PaymentStatus.RETURNED)
 
 
 def payment_refund(*, tenant: Tenant, actor: Actor, payment_id: int, reason: str) -> Payment:

@@ -4,7 +4,9 @@ from here, not from the topic modules.
 Signatures other apps call:
 - ``deduction_open_for_short_payment(*, tenant, actor, customer,
   invoice_item_id, payment_item_id, amount, currency, reason_code="",
-  reason_text="", effective_date=None) -> Deduction`` (cash application);
+  reason_text="", effective_date=None) -> Deduction`` (cash application)
+  and ``deductions_open_for_short_payments(*, tenant, actor, entries:
+  list[ShortPayment]) -> list[Deduction]`` for a statement's at once;
 - ``deduction_cancel(*, tenant, actor, deduction_id, reason) -> Deduction``
   when the cash application that opened it is undone;
 - ``deduction_raise_dispute(*, tenant, actor, invoice_id, amount=None,
@@ -28,6 +30,7 @@ from deductions.services.reasons import (
     reason_for_remittance,
     reason_mapping_delete,
     reason_mapping_set,
+    reasons_for_remittances,
 )
 from deductions.services.refunds import (
     can_transition_refund,
@@ -39,6 +42,7 @@ from deductions.services.refunds import (
 from deductions.services.resolutions import (
     ResolutionPart,
     auto_write_off_if_covered,
+    auto_write_off_reasons,
     deduction_policy_get,
     deduction_policy_update,
     deduction_resolve,
@@ -61,12 +65,14 @@ from deductions.services.returns import (
 from deductions.services.sepa import refund_export_get, refunds_export
 from deductions.services.transitions import MANUAL_TARGETS, TRANSITIONS, can_transition
 from deductions.services.workflow import (
+    ShortPayment,
     deduction_assign,
     deduction_cancel,
     deduction_open_for_short_payment,
     deduction_raise_dispute,
     deduction_set_reason,
     deduction_transition,
+    deductions_open_for_short_payments,
     lock_deduction,
     tenant_today,
 )
@@ -80,7 +86,9 @@ __all__ = [
     "ReceiptLineInput",
     "ResolutionPart",
     "ReturnLineInput",
+    "ShortPayment",
     "auto_write_off_if_covered",
+    "auto_write_off_reasons",
     "can_transition",
     "can_transition_refund",
     "can_transition_return",
@@ -99,6 +107,7 @@ __all__ = [
     "deduction_transition",
     "deduction_write_off_approve",
     "deduction_write_off_reject",
+    "deductions_open_for_short_payments",
     "lock_deduction",
     "net_for_gross",
     "reason_code_by_code",
@@ -109,6 +118,7 @@ __all__ = [
     "reason_for_remittance",
     "reason_mapping_delete",
     "reason_mapping_set",
+    "reasons_for_remittances",
     "refund_approve",
     "refund_export_get",
     "refund_reject",

@@ -280,20 +280,33 @@ def reason_for_remittance(*, tenant: Tenant, claim_code: str, text: str) -> Reas
     """The reason the mapping table gives for what the customer wrote: an
     exact claim-code mapping first, then the longest remittance phrase the
     text contains. None when nothing maps."""
-    mappings = ReasonMapping.objects.for_tenant(tenant).select_related("reason")
-    code = normalise_pattern(claim_code)
-    if code:
-        exact = mappings.filter(source=MappingSource.CLAIM_CODE, pattern=code).first()
-        if exact is not None and exact.reason.is_active:
-            return exact.reason
-    wording = " ".join(f"{claim_code} {text}".upper().split())
-    if not wording:
-        return None
+    (reason,) = reasons_for_remittances(tenant=tenant, claims=[(claim_code, text)])
+    return reason
+
+
+def reasons_for_remittances(
+    *, tenant: Tenant, claims: list[tuple[str, str]]
+) -> list[ReasonCode | None]:
+    """``reason_for_remittance`` for each (claim code, text) of a batch (a
+    statement's short payments), reading the mapping table once."""
+    mappings = list(
+        ReasonMapping.objects.for_tenant(tenant)
+        .select_related("reason")
+        .filter(reason__is_active=True)
+    )
+    by_code = {m.pattern: m.reason for m in mappings if m.source == MappingSource.CLAIM_CODE}
     phrases = sorted(
-        (m for m in mappings.filter(source=MappingSource.REMITTANCE_TEXT) if m.reason.is_active),
+        (m for m in mappings if m.source == MappingSource.REMITTANCE_TEXT),
         key=lambda m: -len(m.pattern),
     )
-    for mapping in phrases:
-        if mapping.pattern in wording:
-            return mapping.reason
-    return None
+    found: list[ReasonCode | None] = []
+    for claim_code, text in claims:
+        code = normalise_pattern(claim_code)
+        if code and code in by_code:
+            found.append(by_code[code])
+            continue
+        wording = " ".join(f"{claim_code} {text}".upper().split())
+        found.append(
+            next((m.reason for m in phrases if m.pattern in wording), None) if wording else None
+        )
+    return found

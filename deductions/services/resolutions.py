@@ -572,6 +572,16 @@ def deduction_policy_update(
     return policy
 
 
+def auto_write_off_reasons(*, tenant: Tenant) -> frozenset[str]:
+    """The reason codes the tenant's auto write-off rule may cover (none
+    without a rule or a limit): a batch of new deductions asks
+    ``auto_write_off_if_covered`` only about those with one of them."""
+    policy = DeductionPolicy.objects.for_tenant(tenant).filter().first()
+    if policy is None or policy.auto_write_off_limit <= 0:
+        return frozenset()
+    return frozenset(policy.auto_write_off_reasons)
+
+
 def auto_write_off_if_covered(*, tenant: Tenant, deduction: Deduction, on: date) -> bool:
     """Write off a just-opened deduction the tenant's rule covers (amount in
     base currency up to the limit, reason among the rule's). Logged in the

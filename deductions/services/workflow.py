@@ -11,6 +11,7 @@ Every status change goes through ``transitions.transition`` and is audited.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -30,19 +31,20 @@ from deductions.services.reasons import (
     UNIDENTIFIED,
     reason_code_by_code,
     reason_code_get,
-    reason_for_remittance,
     reason_mapping_set,
+    reasons_for_remittances,
 )
 from deductions.services.transitions import MANUAL_TARGETS, transition
 from invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from invoicing.services import invoices_refresh_for_items
-from otc.audit.services import Actor, audit_record
+from otc.audit.services import Actor, AuditEntry, audit_record, audit_record_many
 from otc.customers.models import Customer
 from otc.errors import NotFound, ValidationFailed
 from otc.fx.money import quantize_money
 from otc.ledger.services import (
-    ledger_transfer_to_deduction,
+    DeductionTransfer,
     ledger_transfer_to_deduction_reverse,
+    ledger_transfers_to_deduction_many,
 )
 from otc.tenancy.models import Membership, Tenant
 
@@ -74,73 +76,118 @@ def _research_due(*, tenant: Tenant, reason: ReasonCode | None, start: date) -> 
     return start + timedelta(days=reason.research_sla_days)
 
 
-def _open(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    customer: Customer,
-    invoice_item_id: int,
-    payment_item_id: int | None,
-    invoice_line: InvoiceLine | None,
-    amount: Decimal,
-    currency: str,
-    claim_code: str,
-    reason_text: str,
-    reason: ReasonCode | None,
-    source: DeductionSource,
-    effective_date: date,
-    note: str = "",
-) -> Deduction:
-    if reason is None:
-        reason = reason_for_remittance(tenant=tenant, claim_code=claim_code, text=reason_text)
-    if reason is None:
-        reason = reason_code_by_code(tenant=tenant, code=UNIDENTIFIED)
-    item = ledger_transfer_to_deduction(
-        tenant=tenant,
-        actor=actor,
-        debit_item_id=invoice_item_id,
-        amount=amount,
-        effective_date=effective_date,
-        number=f"DED-{invoice_item_id}-{timezone.now():%y%m%d%H%M%S%f}"[:64],
-        reason=reason_text or claim_code or source.label.lower(),
-        source_type="deductions.deduction",
-    )
-    if item.customer_id != customer.pk or item.currency != currency:
-        raise ValidationFailed(
-            f"The invoice item belongs to another customer or is not in {currency}."
+@dataclass(frozen=True)
+class _Opening:
+    """One deduction to open (see ``_open_many``)."""
+
+    customer: Customer
+    invoice_item_id: int
+    payment_item_id: int | None
+    invoice_line: InvoiceLine | None
+    amount: Decimal
+    currency: str
+    claim_code: str
+    reason_text: str
+    reason: ReasonCode | None
+    source: DeductionSource
+    effective_date: date
+    note: str = ""
+
+
+def _open_many(*, tenant: Tenant, actor: Actor, openings: list[_Opening]) -> list[Deduction]:
+    """Move each amount off its invoice onto a ledger DEDUCTION item and
+    record the deduction: the reasons mapped in one read of the mapping
+    table, the ledger transfers, deductions and audit events each written
+    at once. Runs inside the caller's transaction."""
+    mapped = iter(
+        reasons_for_remittances(
+            tenant=tenant,
+            claims=[(o.claim_code, o.reason_text) for o in openings if o.reason is None],
         )
-    deduction = Deduction.objects.for_tenant(tenant).create(
-        tenant=tenant,
-        customer=customer,
-        open_item=item,
-        invoice_item_id=invoice_item_id,
-        invoice_line=invoice_line,
-        payment_item_id=payment_item_id,
-        amount=item.amount,
-        currency=currency,
-        reason_code=claim_code[:32],
-        reason_text=reason_text[:300],
-        reason=reason,
-        owner_team=reason.owner_team if reason else "",
-        research_due=_research_due(tenant=tenant, reason=reason, start=effective_date),
-        source=source,
-        status=S.NEW,
-        note=note,
-        created_by=actor.user,
     )
-    audit_record(
+    reasons = [o.reason if o.reason is not None else next(mapped) for o in openings]
+    if any(reason is None for reason in reasons):
+        unidentified = reason_code_by_code(tenant=tenant, code=UNIDENTIFIED)
+        reasons = [reason or unidentified for reason in reasons]
+    items = ledger_transfers_to_deduction_many(
         tenant=tenant,
         actor=actor,
-        action="deduction.opened",
-        instance=deduction,
-        changes={
-            "amount": {"before": None, "after": f"{deduction.amount} {currency}"},
-            "source": {"before": None, "after": source},
-            "claim": {"before": None, "after": claim_code or reason_text},
-            "reason": {"before": None, "after": reason.code if reason else None},
-        },
+        entries=[
+            DeductionTransfer(
+                debit_item_id=o.invoice_item_id,
+                amount=o.amount,
+                effective_date=o.effective_date,
+                number=f"DED-{o.invoice_item_id}-{timezone.now():%y%m%d%H%M%S%f}"[:64],
+                reason=o.reason_text or o.claim_code or o.source.label.lower(),
+                source_type="deductions.deduction",
+            )
+            for o in openings
+        ],
     )
-    return deduction
+    for opening, item in zip(openings, items, strict=True):
+        if item.customer_id != opening.customer.pk or item.currency != opening.currency:
+            raise ValidationFailed(
+                f"The invoice item belongs to another customer or is not in {opening.currency}."
+            )
+    deductions = Deduction.objects.for_tenant(tenant).bulk_create(
+        [
+            Deduction(
+                tenant=tenant,
+                customer=o.customer,
+                open_item=item,
+                invoice_item_id=o.invoice_item_id,
+                invoice_line=o.invoice_line,
+                payment_item_id=o.payment_item_id,
+                amount=item.amount,
+                currency=o.currency,
+                reason_code=o.claim_code[:32],
+                reason_text=o.reason_text[:300],
+                reason=reason,
+                owner_team=reason.owner_team if reason else "",
+                research_due=_research_due(tenant=tenant, reason=reason, start=o.effective_date),
+                source=o.source,
+                status=S.NEW,
+                note=o.note,
+                created_by=actor.user,
+            )
+            for o, item, reason in zip(openings, items, reasons, strict=True)
+        ],
+        batch_size=1000,
+    )
+    audit_record_many(
+        tenant=tenant,
+        actor=actor,
+        entries=[
+            AuditEntry(
+                action="deduction.opened",
+                instance=deduction,
+                changes={
+                    "amount": {"before": None, "after": f"{deduction.amount} {o.currency}"},
+                    "source": {"before": None, "after": o.source},
+                    "claim": {"before": None, "after": o.claim_code or o.reason_text},
+                    "reason": {"before": None, "after": reason.code if reason else None},
+                },
+            )
+            for o, deduction, reason in zip(openings, deductions, reasons, strict=True)
+        ],
+    )
+    return deductions
+
+
+@dataclass(frozen=True)
+class ShortPayment:
+    """One short payment for ``deductions_open_for_short_payments``; the
+    fields mean what the keyword arguments of
+    ``deduction_open_for_short_payment`` mean."""
+
+    customer: Customer
+    invoice_item_id: int
+    payment_item_id: int | None
+    amount: Decimal
+    currency: str
+    reason_code: str = ""
+    reason_text: str = ""
+    effective_date: date | None = None
 
 
 def deduction_open_for_short_payment(
@@ -160,28 +207,72 @@ def deduction_open_for_short_payment(
     DEDUCTION item and record where it came from. `reason_code` and
     `reason_text` are what the payer wrote; the mapping table turns them
     into our reason (UNIDENTIFIED when nothing maps). A deduction the
-    tenant's auto write-off rule covers is written off at once."""
-    from deductions.services.resolutions import auto_write_off_if_covered
+    tenant's auto write-off rule covers is written off at once.
 
-    effective_date = effective_date or tenant_today(tenant)
+    One entry of ``deductions_open_for_short_payments``."""
+    (deduction,) = deductions_open_for_short_payments(
+        tenant=tenant,
+        actor=actor,
+        entries=[
+            ShortPayment(
+                customer=customer,
+                invoice_item_id=invoice_item_id,
+                payment_item_id=payment_item_id,
+                amount=amount,
+                currency=currency,
+                reason_code=reason_code,
+                reason_text=reason_text,
+                effective_date=effective_date,
+            )
+        ],
+    )
+    return deduction
+
+
+def deductions_open_for_short_payments(
+    *, tenant: Tenant, actor: Actor, entries: list[ShortPayment]
+) -> list[Deduction]:
+    """Many short payments at once (a statement's), each opened as
+    ``deduction_open_for_short_payment`` opens it, in order, with a handful
+    of statements for the lot. All or nothing: the first refused entry
+    raises the error the single one raises. The auto write-off rule is read
+    once; only the deductions whose reason it names are checked one by one."""
+    from deductions.services.resolutions import (
+        auto_write_off_if_covered,
+        auto_write_off_reasons,
+    )
+
+    if not entries:
+        return []
+    today = tenant_today(tenant)
     with transaction.atomic():
-        deduction = _open(
+        deductions = _open_many(
             tenant=tenant,
             actor=actor,
-            customer=customer,
-            invoice_item_id=invoice_item_id,
-            payment_item_id=payment_item_id,
-            invoice_line=None,
-            amount=amount,
-            currency=currency,
-            claim_code=reason_code,
-            reason_text=reason_text,
-            reason=None,
-            source=DeductionSource.SHORT_PAYMENT,
-            effective_date=effective_date,
+            openings=[
+                _Opening(
+                    customer=entry.customer,
+                    invoice_item_id=entry.invoice_item_id,
+                    payment_item_id=entry.payment_item_id,
+                    invoice_line=None,
+                    amount=entry.amount,
+                    currency=entry.currency,
+                    claim_code=entry.reason_code,
+                    reason_text=entry.reason_text,
+                    reason=None,
+                    source=DeductionSource.SHORT_PAYMENT,
+                    effective_date=entry.effective_date or today,
+                )
+                for entry in entries
+            ],
         )
-        auto_write_off_if_covered(tenant=tenant, deduction=deduction, on=effective_date)
-    return deduction
+        covered = auto_write_off_reasons(tenant=tenant)
+        for entry, deduction in zip(entries, deductions, strict=True):
+            if deduction.reason is not None and deduction.reason.code in covered:
+                auto_write_off_if_covered(
+                    tenant=tenant, deduction=deduction, on=entry.effective_date or today
+                )
+    return deductions
 
 
 def deduction_raise_dispute(
@@ -250,21 +341,25 @@ def deduction_raise_dispute(
             from otc.ledger.models import OpenItem
 
             amount = OpenItem.objects.for_tenant(tenant).get(pk=invoice.open_item_id).open_amount
-        deduction = _open(
+        (deduction,) = _open_many(
             tenant=tenant,
             actor=actor,
-            customer=invoice.customer,
-            invoice_item_id=invoice.open_item_id,
-            payment_item_id=None,
-            invoice_line=line,
-            amount=amount,
-            currency=str(invoice.currency),
-            claim_code=claim_code,
-            reason_text=note[:300],
-            reason=reason,
-            source=DeductionSource.DISPUTE,
-            effective_date=effective_date,
-            note=note,
+            openings=[
+                _Opening(
+                    customer=invoice.customer,
+                    invoice_item_id=invoice.open_item_id,
+                    payment_item_id=None,
+                    invoice_line=line,
+                    amount=amount,
+                    currency=str(invoice.currency),
+                    claim_code=claim_code,
+                    reason_text=note[:300],
+                    reason=reason,
+                    source=DeductionSource.DISPUTE,
+                    effective_date=effective_date,
+                    note=note,
+                )
+            ],
         )
         invoices_refresh_for_items(tenant=tenant, open_item_ids=[invoice.open_item_id], actor=actor)
     return deduction

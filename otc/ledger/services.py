@@ -6,7 +6,6 @@ expressions and writes the audit event."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -559,7 +558,7 @@ DEDUCTION_TRANSFER_SOURCE = "ledger.deduction_transfer"
 
 @dataclass(frozen=True)
 class _Taker:
-    """The new item that takes an amount over from another (see _move_open_amount)."""
+    """The new item that takes an amount over from another (see _move_open_amounts)."""
 
     kind: str
     number: str
@@ -568,119 +567,222 @@ class _Taker:
     source_id: str
 
 
-def _move_open_amount(
-    *,
-    tenant: Tenant,
-    actor: Actor,
-    source: OpenItem,
-    taker: _Taker,
-    counter_number: str,
-    counter_source_type: str,
-    amount: Decimal,
-    base: Decimal,
-    effective_date: date,
-    memo: Callable[[OpenItem], str],
-    action: str,
-    change_key: str,
-    reason: str,
-) -> OpenItem:
-    """Move `amount` (`base` in the base currency, already relieved from the
-    locked `source`) from `source` onto a new item the customer owes instead.
+@dataclass(frozen=True)
+class _Move:
+    """One move for ``_move_open_amounts``: `amount` (`base` in the base
+    currency) already relieved, in memory, from the locked `source`;
+    `source_changes` is the source's open amount before and after."""
+
+    source: OpenItem
+    taker: _Taker
+    counter_number: str
+    counter_source_type: str
+    amount: Decimal
+    base: Decimal
+    effective_date: date
+    memo: str
+    action: str
+    change_key: str
+    reason: str
+    source_changes: dict[str, Any]
+
+
+def _move_open_amounts(*, tenant: Tenant, actor: Actor, moves: list[_Move]) -> list[OpenItem]:
+    """Move each amount from its source onto a new item the customer owes
+    instead; returns the new items, in the order of `moves`.
 
     A counter item (kind REVERSAL, the kind the ledger keeps for its own
     counter items) settles the source; both new items post against cash
     clearing, so the clearing lines cancel and nothing reaches the P&L. Both
     carry the source's rate and exactly the base amount it is relieved by,
     so the customer's balance is unchanged to the cent, in base currency too.
-    Runs inside the caller's transaction, which holds the source's row lock.
+
+    Runs inside the caller's transaction, which holds the sources' row locks
+    and has already moved their open amounts in memory; everything is
+    written with a handful of statements for any number of moves. The
+    counters are inserted open and closed by the UPDATE, as a settled item
+    is, so the aging history records both steps.
     """
-    items = OpenItem.objects.for_tenant(tenant)
-    common = {
-        "tenant": tenant,
-        "customer": source.customer,
-        "currency": source.currency,
-        "fx_rate": source.fx_rate,
-        "document_date": effective_date,
+    customers = {
+        customer.pk: customer
+        for customer in Customer.objects.for_tenant(tenant).filter(
+            pk__in={move.source.customer_id for move in moves}
+        )
     }
-    new_item = items.create(
-        kind=taker.kind,
-        number=taker.number[:64],
-        amount=amount,
-        base_amount=base,
-        open_amount=amount,
-        open_base_amount=base,
-        due_date=taker.due_date,
-        source_type=taker.source_type,
-        source_id=taker.source_id,
-        **common,
+    items = OpenItem.objects.for_tenant(tenant)
+
+    def common(move: _Move) -> dict[str, Any]:
+        return {
+            "tenant": tenant,
+            "customer": customers[move.source.customer_id],
+            "currency": move.source.currency,
+            "fx_rate": move.source.fx_rate,
+            "document_date": move.effective_date,
+        }
+
+    new_items = items.bulk_create(
+        [
+            OpenItem(
+                kind=move.taker.kind,
+                number=move.taker.number[:64],
+                amount=move.amount,
+                base_amount=move.base,
+                open_amount=move.amount,
+                open_base_amount=move.base,
+                due_date=move.taker.due_date,
+                source_type=move.taker.source_type,
+                source_id=move.taker.source_id,
+                **common(move),
+            )
+            for move in moves
+        ],
+        batch_size=1000,
     )
-    counter = items.create(
-        kind=ItemKind.REVERSAL,
-        number=counter_number[:64],
-        amount=-amount,
-        base_amount=-base,
-        open_amount=-amount,
-        open_base_amount=-base,
-        due_date=None,
-        source_type=counter_source_type,
-        source_id=str(new_item.pk),
-        **common,
+    counters = items.bulk_create(
+        [
+            OpenItem(
+                kind=ItemKind.REVERSAL,
+                number=move.counter_number[:64],
+                amount=-move.amount,
+                base_amount=-move.base,
+                open_amount=-move.amount,
+                open_base_amount=-move.base,
+                due_date=None,
+                source_type=move.counter_source_type,
+                source_id=str(new_item.pk),
+                **common(move),
+            )
+            for move, new_item in zip(moves, new_items, strict=True)
+        ],
+        batch_size=1000,
     )
-    _post(
+    postings = Posting.objects.for_tenant(tenant).bulk_create(
+        [
+            Posting(
+                tenant=tenant,
+                effective_date=move.effective_date,
+                memo=memo[:300],
+                created_by=actor.user,
+            )
+            for move, counter in zip(moves, counters, strict=True)
+            for memo in (
+                move.memo,
+                f"{ApplicationKind.DEDUCTION.label}: {counter.number} to {move.source.number}",
+            )
+        ],
+        batch_size=1000,
+    )
+    lines: list[PostingLine] = []
+    applications: list[Application] = []
+    for index, (move, new_item, counter) in enumerate(zip(moves, new_items, counters, strict=True)):
+        source, amount, base, currency = move.source, move.amount, move.base, move.source.currency
+        moved, settle = postings[2 * index], postings[2 * index + 1]
+        for posting, posted in (
+            (
+                moved,
+                [
+                    _Line(Account.RECEIVABLE, new_item, currency, amount, base),
+                    _Line(Account.CASH_CLEARING, None, currency, -amount, -base),
+                    _Line(Account.RECEIVABLE, counter, currency, -amount, -base),
+                    _Line(Account.CASH_CLEARING, None, currency, amount, base),
+                ],
+            ),
+            (
+                settle,
+                [
+                    _Line(Account.RECEIVABLE, counter, currency, amount, base),
+                    _Line(Account.RECEIVABLE, source, currency, -amount, -base),
+                ],
+            ),
+        ):
+            lines += [
+                PostingLine(
+                    tenant=tenant,
+                    posting=posting,
+                    account=line.account,
+                    customer=customers[source.customer_id],
+                    open_item=line.item,
+                    currency=line.currency,
+                    amount=line.amount,
+                    base_amount=line.base_amount,
+                )
+                for line in posted
+            ]
+        applications.append(
+            Application(
+                tenant=tenant,
+                kind=ApplicationKind.DEDUCTION,
+                debit_item=source,
+                credit_item=counter,
+                amount=amount,
+                credit_amount=amount,
+                debit_base_amount=base,
+                credit_base_amount=base,
+                fx_gain_base=Decimal(0),
+                effective_date=move.effective_date,
+                posting=settle,
+                created_by=actor.user,
+            )
+        )
+        _move_open(counter, delta=amount, base_delta=base, on=move.effective_date)
+    PostingLine.objects.for_tenant(tenant).bulk_create(lines, batch_size=2000)
+    Application.objects.for_tenant(tenant).bulk_create(applications, batch_size=1000)
+    sources = {move.source.pk: move.source for move in moves}
+    rows_update(
+        tenant=tenant,
+        objs=[*sources.values(), *counters],
+        fields=["open_amount", "open_base_amount", "status", "closed_on"],
+    )
+    audit_record_many(
         tenant=tenant,
         actor=actor,
-        customer=source.customer,
-        effective_date=effective_date,
-        memo=memo(new_item),
-        lines=[
-            _Line(Account.RECEIVABLE, new_item, source.currency, amount, base),
-            _Line(Account.CASH_CLEARING, None, source.currency, -amount, -base),
-            _Line(Account.RECEIVABLE, counter, source.currency, -amount, -base),
-            _Line(Account.CASH_CLEARING, None, source.currency, amount, base),
+        entries=[
+            AuditEntry(
+                action=move.action,
+                instance=application,
+                changes={
+                    **move.source_changes,
+                    f"{counter.number}.open_amount": {
+                        "before": str(counter.open_amount - move.amount),
+                        "after": str(counter.open_amount),
+                    },
+                    move.change_key: {
+                        "before": None,
+                        "after": f"{new_item.number} {_money(move.amount, move.source.currency)}",
+                    },
+                    "reason": {"before": None, "after": move.reason},
+                },
+            )
+            for move, new_item, counter, application in zip(
+                moves, new_items, counters, applications, strict=True
+            )
         ],
     )
-    settle = _post(
-        tenant=tenant,
-        actor=actor,
-        customer=source.customer,
-        effective_date=effective_date,
-        memo=f"{ApplicationKind.DEDUCTION.label}: {counter.number} to {source.number}",
-        lines=[
-            _Line(Account.RECEIVABLE, counter, source.currency, amount, base),
-            _Line(Account.RECEIVABLE, source, source.currency, -amount, -base),
-        ],
-    )
-    application = Application.objects.for_tenant(tenant).create(
-        tenant=tenant,
-        kind=ApplicationKind.DEDUCTION,
-        debit_item=source,
-        credit_item=counter,
-        amount=amount,
-        credit_amount=amount,
-        debit_base_amount=base,
-        credit_base_amount=base,
-        fx_gain_base=Decimal(0),
-        effective_date=effective_date,
-        posting=settle,
-        created_by=actor.user,
-    )
-    _set_open(source, delta=-amount, base_delta=-base, on=effective_date)
-    _set_open(counter, delta=amount, base_delta=base, on=effective_date)
-    audit_record(
-        tenant=tenant,
-        actor=actor,
-        action=action,
-        instance=application,
-        changes={
-            **_open_changes(source, counter, amount, amount),
-            change_key: {
-                "before": None,
-                "after": f"{new_item.number} {_money(amount, source.currency)}",
-            },
-            "reason": {"before": None, "after": reason},
-        },
-    )
-    return new_item
+    return new_items
+
+
+def _source_changes(source: OpenItem, amount: Decimal) -> dict[str, Any]:
+    """The source's open amount before and after (moved in memory already)."""
+    return {
+        f"{source.number}.open_amount": {
+            "before": str(source.open_amount + amount),
+            "after": str(source.open_amount),
+        }
+    }
+
+
+@dataclass(frozen=True)
+class DeductionTransfer:
+    """One transfer for ``ledger_transfers_to_deduction_many``; the fields
+    mean what the keyword arguments of ``ledger_transfer_to_deduction`` mean."""
+
+    debit_item_id: int
+    amount: Decimal
+    effective_date: date
+    number: str
+    reason: str
+    source_type: str = ""
+    source_id: str = ""
 
 
 def ledger_transfer_to_deduction(
@@ -707,41 +809,78 @@ def ledger_transfer_to_deduction(
     migration for no gain in what reports read. Both new items carry the
     invoice's rate and exactly the base amount the invoice is relieved by, so
     the customer's balance is unchanged to the cent in the base currency too.
+
+    One entry of ``ledger_transfers_to_deduction_many``.
     """
-    with transaction.atomic():
-        debit = _locked_items(tenant, debit_item_id)[debit_item_id]
-        if debit.amount <= 0 or debit.kind == ItemKind.DEDUCTION:
-            raise LedgerError("Only an invoice or debit memo can be moved to a deduction.")
-        amount = quantize_money(amount, debit.currency)
-        if amount <= 0:
-            raise LedgerError("The deduction amount must be greater than zero.")
-        if amount > debit.open_amount:
-            raise ConflictError(
-                f"{debit.number} has {_money(debit.open_amount, debit.currency)} open; "
-                f"a deduction of {_money(amount, debit.currency)} cannot be taken from it."
-            )
-        base = _relieve(debit, amount, tenant.base_currency)
-        return _move_open_amount(
-            tenant=tenant,
-            actor=actor,
-            source=debit,
-            taker=_Taker(
-                kind=ItemKind.DEDUCTION,
+    (item,) = ledger_transfers_to_deduction_many(
+        tenant=tenant,
+        actor=actor,
+        entries=[
+            DeductionTransfer(
+                debit_item_id=debit_item_id,
+                amount=amount,
+                effective_date=effective_date,
                 number=number,
-                due_date=effective_date,
+                reason=reason,
                 source_type=source_type,
                 source_id=source_id,
-            ),
-            counter_number=f"DT-{debit.number}",
-            counter_source_type=DEDUCTION_TRANSFER_SOURCE,
-            amount=amount,
-            base=base,
-            effective_date=effective_date,
-            memo=lambda taker: f"Deduction {taker.number} from {debit.number}: {reason}",
-            action="ledger.transferred_to_deduction",
-            change_key="deduction",
-            reason=reason,
-        )
+            )
+        ],
+    )
+    return item
+
+
+def ledger_transfers_to_deduction_many(
+    *, tenant: Tenant, actor: Actor, entries: list[DeductionTransfer]
+) -> list[OpenItem]:
+    """Many transfers at once (a statement's short payments): each entry is
+    checked, posted and audited as ``ledger_transfer_to_deduction`` would,
+    in order (two on one invoice see what the first left open), written
+    with a handful of statements. The invoices are locked first in one
+    query, in id order. All or nothing: the first refused entry raises the
+    error the single transfer raises. Returns the DEDUCTION items."""
+    if not entries:
+        return []
+    with transaction.atomic():
+        debits = _locked_items(tenant, *sorted({entry.debit_item_id for entry in entries}))
+        moves: list[_Move] = []
+        for entry in entries:
+            debit = debits[entry.debit_item_id]
+            if debit.amount <= 0 or debit.kind == ItemKind.DEDUCTION:
+                raise LedgerError("Only an invoice or debit memo can be moved to a deduction.")
+            amount = quantize_money(entry.amount, debit.currency)
+            if amount <= 0:
+                raise LedgerError("The deduction amount must be greater than zero.")
+            if amount > debit.open_amount:
+                raise ConflictError(
+                    f"{debit.number} has {_money(debit.open_amount, debit.currency)} open; "
+                    f"a deduction of {_money(amount, debit.currency)} cannot be taken from it."
+                )
+            base = _relieve(debit, amount, tenant.base_currency)
+            _move_open(debit, delta=-amount, base_delta=-base, on=entry.effective_date)
+            moves.append(
+                _Move(
+                    source=debit,
+                    taker=_Taker(
+                        kind=ItemKind.DEDUCTION,
+                        number=entry.number,
+                        due_date=entry.effective_date,
+                        source_type=entry.source_type,
+                        source_id=entry.source_id,
+                    ),
+                    counter_number=f"DT-{debit.number}",
+                    counter_source_type=DEDUCTION_TRANSFER_SOURCE,
+                    amount=amount,
+                    base=base,
+                    effective_date=entry.effective_date,
+                    memo=f"Deduction {entry.number[:64]} from {debit.number}: {entry.reason}",
+                    action="ledger.transferred_to_deduction",
+                    change_key="deduction",
+                    reason=entry.reason,
+                    source_changes=_source_changes(debit, amount),
+                )
+            )
+        return _move_open_amounts(tenant=tenant, actor=actor, moves=moves)
 
 
 def ledger_transfer_to_deduction_reverse(
@@ -830,27 +969,34 @@ def ledger_transfer_from_deduction(
                 f"open; {_money(amount, deduction.currency)} cannot be re-billed."
             )
         base = _relieve(deduction, amount, tenant.base_currency)
-        return _move_open_amount(
+        _move_open(deduction, delta=-amount, base_delta=-base, on=effective_date)
+        (item,) = _move_open_amounts(
             tenant=tenant,
             actor=actor,
-            source=deduction,
-            taker=_Taker(
-                kind=ItemKind.DEBIT_MEMO,
-                number=number,
-                due_date=due_date,
-                source_type=source_type,
-                source_id=source_id,
-            ),
-            counter_number=f"RB-{deduction.number}",
-            counter_source_type=REBILL_SOURCE,
-            amount=amount,
-            base=base,
-            effective_date=effective_date,
-            memo=lambda taker: f"Re-bill {taker.number} of {deduction.number}: {reason}",
-            action="ledger.deduction_rebilled",
-            change_key="rebill",
-            reason=reason,
+            moves=[
+                _Move(
+                    source=deduction,
+                    taker=_Taker(
+                        kind=ItemKind.DEBIT_MEMO,
+                        number=number,
+                        due_date=due_date,
+                        source_type=source_type,
+                        source_id=source_id,
+                    ),
+                    counter_number=f"RB-{deduction.number}",
+                    counter_source_type=REBILL_SOURCE,
+                    amount=amount,
+                    base=base,
+                    effective_date=effective_date,
+                    memo=f"Re-bill {number[:64]} of {deduction.number}: {reason}",
+                    action="ledger.deduction_rebilled",
+                    change_key="rebill",
+                    reason=reason,
+                    source_changes=_source_changes(deduction, amount),
+                )
+            ],
         )
+        return item
 
 
 REFUNDABLE_KINDS = frozenset({ItemKind.PAYMENT, ItemKind.CREDIT_MEMO})

@@ -154,3 +154,74 @@ def test_undo_puts_the_amount_back_on_the_invoice(ledger_a):
     after = customer_balance(tenant=tenant, customer=customer)
     assert (after.by_currency, after.base) == (before.by_currency, before.base)
     assert not OpenItem.objects.filter(customer=customer, status="open").exclude(pk=invoice.pk)
+
+
+def test_many_transfers_post_as_one_by_one_would_and_see_each_other(ledger_a, tenant_b):
+    from otc.ledger.services import DeductionTransfer, ledger_transfers_to_deduction_many
+
+    tenant, customer = ledger_a
+    first = _post(tenant, customer, ItemKind.INVOICE, "300.00", "USD", JAN, "INV-10")
+    second = _post(tenant, customer, ItemKind.INVOICE, "80.00", "EUR", JAN, "INV-11")
+    with tenant_context(tenant_b):
+        other = make_customer(tenant_b, "B-1")
+        other_invoice = _post(tenant_b, other, ItemKind.INVOICE, "80.00", "USD", JAN, "INV-11")
+    before = customer_balance(tenant=tenant, customer=customer)
+
+    def transfer(item, amount, number):
+        return DeductionTransfer(
+            debit_item_id=item.pk,
+            amount=Decimal(amount),
+            effective_date=FEB,
+            number=number,
+            reason="short",
+        )
+
+    made = ledger_transfers_to_deduction_many(
+        tenant=tenant,
+        actor=SYSTEM,
+        entries=[
+            transfer(first, "100.00", "DED-A"),
+            transfer(second, "80.00", "DED-B"),
+            transfer(first, "200.00", "DED-C"),  # the rest the first transfer left open
+        ],
+    )
+
+    assert [(d.number, d.amount, d.kind) for d in made] == [
+        ("DED-A", Decimal("100.00"), ItemKind.DEDUCTION),
+        ("DED-B", Decimal("80.00"), ItemKind.DEDUCTION),
+        ("DED-C", Decimal("200.00"), ItemKind.DEDUCTION),
+    ]
+    for invoice in (first, second):
+        invoice.refresh_from_db()
+        assert (invoice.open_amount, invoice.open_base_amount, invoice.status) == (
+            Decimal("0"),
+            Decimal("0"),
+            ItemStatus.CLOSED,
+        )
+    counters = OpenItem.objects.filter(customer=customer, kind=ItemKind.REVERSAL)
+    assert counters.count() == 3
+    assert set(counters.values_list("status", flat=True)) == {ItemStatus.CLOSED}
+    after = customer_balance(tenant=tenant, customer=customer)
+    assert (after.by_currency, after.base) == (before.by_currency, before.base)
+    for row in PostingLine.objects.values("posting").annotate(s=Sum("base_amount")):
+        assert row["s"] == 0
+    assert Application.objects.filter(kind=ApplicationKind.DEDUCTION).count() == 3
+
+    # All or nothing: the second entry asks for more than is open.
+    third = _post(tenant, customer, ItemKind.INVOICE, "10.00", "EUR", JAN, "INV-12")
+    count = OpenItem.objects.for_tenant(tenant).count()
+    with pytest.raises(ConflictError, match=r"INV-12 has 5\.00 EUR open"):
+        ledger_transfers_to_deduction_many(
+            tenant=tenant,
+            actor=SYSTEM,
+            entries=[transfer(third, "5.00", "DED-D"), transfer(third, "5.01", "DED-E")],
+        )
+    assert OpenItem.objects.for_tenant(tenant).count() == count
+    third.refresh_from_db()
+    assert third.open_amount == Decimal("10.00")
+    with tenant_context(tenant_b):
+        other_invoice.refresh_from_db()
+        assert (other_invoice.open_amount, other_invoice.status) == (
+            Decimal("80.00"),
+            ItemStatus.OPEN,
+        )
