@@ -182,6 +182,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.report_subscriptions_tick",
         "schedule": crontab(minute="*/15"),
     },
+    # The reporting summaries the ledger appends to, folded to one row per key.
+    "reporting-fold-ledger-summaries": {
+        "task": "reporting.tasks.fold_ledger_summaries",
+        "schedule": crontab(minute=41),
+    },
     # Monthly statements of account, on the first at each tenant's dunning hour.
     "collections-statements-tick": {
         "task": "collections_app.dunning.tasks.statements_tick",
