@@ -272,11 +272,26 @@ def _items_sql(*, tenant: Tenant, query: AgingQuery, params: dict[str, Any]) -> 
         # Pushed into the item scan so one customer's report reads its items only.
         item_filter += " AND customer_id = %(f_item_customer)s"
         params["f_item_customer"] = query.book.customer_id
+    # The other customer filters (a collector's, a class's, a country's
+    # customers) too: their rows are read through the per-customer index
+    # instead of aggregating the whole book and dropping most of it.
+    customer_scope = ""
+    customer_conditions = query.book.customer_sql("c", params)
+    if customer_conditions and query.book.customer_id is None:
+        customer_scope = (
+            " AND {column} IN (SELECT c.id FROM customers_customer AS c"  # noqa: S608
+            f" WHERE c.tenant_id = %(tenant)s{customer_conditions})"
+        )
     if query.as_of >= tenant_today(tenant) and query.known_at is None:
         template = _ITEMS_TODAY if date_column else _ITEMS_TODAY_SUMMARY
-        return template.format(aging_date=aging_date, item_filter=item_filter)
+        return template.format(
+            aging_date=aging_date,
+            item_filter=item_filter + customer_scope.format(column="customer_id"),
+        )
     if date_column is None and query.known_at is None:
-        return _ITEMS_AS_OF_SUMMARY.format(item_filter=item_filter)
+        return _ITEMS_AS_OF_SUMMARY.format(
+            item_filter=item_filter + customer_scope.format(column="customer_id")
+        )
     applied_known = item_known = ""
     if query.known_at is not None:
         applied_known = "AND recorded_at < %(known_at)s"
@@ -286,7 +301,8 @@ def _items_sql(*, tenant: Tenant, query: AgingQuery, params: dict[str, Any]) -> 
         aging_date_i=aging_date_i,
         applied_known=applied_known,
         item_known=item_known,
-        item_filter_i=item_filter.replace("AND ", "AND i."),
+        item_filter_i=item_filter.replace("AND ", "AND i.")
+        + customer_scope.format(column="i.customer_id"),
     )
 
 
