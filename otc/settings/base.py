@@ -114,6 +114,10 @@ CACHES = {
     }
 }
 
+# Role dashboards keep what the apps show for this long (and until the
+# tenant's next ledger posting): see otc.web.dashboards.dashboard_content.
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
