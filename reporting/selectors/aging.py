@@ -453,37 +453,48 @@ def _customer_page_today(
 def _book_totals_today(
     *, tenant: Tenant, buckets: list[AgingBucket], as_of: date, customer_count: int
 ) -> AgingLine:
-    """The whole book's buckets today from ledger_agingbalance, summed by
-    side and date first (a few thousand rows) and only then into buckets."""
+    """The whole book's buckets today without reading a row per customer:
+    the debit side (receivables and deductions) per aging date is what the
+    ledger's daily flows billed less what they applied (ledger_receivableflow,
+    a few ten thousand rows), the unapplied credits and the number of open
+    items come from the per-customer balances (a few rows per customer)."""
     count = len(buckets)
     sql = f"""
         SELECT {_bucket_sums(buckets, "open_base")},
-               COALESCE(SUM(open_base) FILTER (WHERE side = 'deduction'), 0),
-               COALESCE(SUM(open_base) FILTER (WHERE side = 'credit'), 0),
-               COALESCE(SUM(item_count), 0)
+               COALESCE(SUM(open_base) FILTER (WHERE side = 'deduction'), 0)
         FROM (
-            SELECT side, aging_date, SUM(open_base_amount) AS open_base,
-                   SUM(item_count) AS item_count
-            FROM ledger_agingbalance WHERE tenant_id = %(tenant)s
-            GROUP BY side, aging_date
+            SELECT CASE WHEN item_kind = 'deduction' THEN 'deduction' ELSE 'debit' END AS side,
+                   aging_date,
+                   SUM(CASE WHEN flow = 'billed' THEN base_amount ELSE -base_amount END)
+                       AS open_base
+            FROM ledger_receivableflow WHERE tenant_id = %(tenant)s
+            GROUP BY 1, 2
         ) AS by_day
     """  # noqa: S608  (bucket sums are built from integers)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, {"tenant": tenant.pk, "as_of": as_of})
         record = cursor.fetchone()
-    if record is None:  # pragma: no cover  (an aggregate always answers one row)
+        cursor.execute(
+            "SELECT COALESCE(SUM(open_base_amount) FILTER (WHERE side = 'credit'), 0),"
+            " COALESCE(SUM(item_count), 0)"
+            " FROM ledger_customerbalance WHERE tenant_id = %s",
+            [tenant.pk],
+        )
+        credit = cursor.fetchone()
+    if record is None or credit is None:  # pragma: no cover  (aggregates answer one row)
         raise RuntimeError("the totals query returned nothing")
     amounts = [Decimal(value) for value in record[:count]]
-    deductions, unapplied, item_count = record[count:]
+    deductions = Decimal(record[count])
+    unapplied, item_count = credit
     return AgingLine(
         key="",
         label="",
         currency=str(tenant.base_currency),
         buckets=amounts,
-        deductions=Decimal(deductions),
+        deductions=deductions,
         unapplied=Decimal(unapplied),
-        total=sum(amounts, Decimal(deductions) + Decimal(unapplied)),
+        total=sum(amounts, deductions + Decimal(unapplied)),
         item_count=int(item_count),
         customer_count=int(customer_count),
     )

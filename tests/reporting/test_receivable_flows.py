@@ -24,9 +24,11 @@ from otc.ledger.models import (
 from otc.ledger.services import ledger_summaries_fold
 from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Tenant
+from reporting.selectors.aging import AgingQuery, aging_report
 from reporting.selectors.kpis import kpi_months
 from reporting.tasks import fold_ledger_summaries
 from tests.reporting.conftest import post
+from tests.reporting.oracle import aging_by, open_as_of
 from tests.reporting.test_kpis import month_end, raw_receivables
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +171,17 @@ def test_the_hourly_task_folds_every_tenant(awkward_book, tenant_b, settings):
 
 def tenant_b_customer(tenant_b):
     return Customer.objects.for_tenant(tenant_b).order_by("pk").first()
+
+
+def test_book_totals_today_from_the_summaries_match_the_raw_rows(awkward_book):
+    tenant, today = awkward_book.tenant, awkward_book.today
+    with tenant_context(tenant):
+        report = aging_report(tenant=tenant, query=AgingQuery(as_of=today), page_size=1)
+        expected = aging_by(tenant, today, lambda item: "book")["book"]
+        items = len(open_as_of(tenant, today))
+    (total,) = report.totals
+    assert total.buckets == expected["buckets"]
+    assert (total.deductions, total.unapplied) == (expected["deductions"], expected["unapplied"])
+    assert total.total == sum(expected["buckets"], expected["deductions"] + expected["unapplied"])
+    assert total.item_count == items
+    assert total.customer_count == report.group_count == 3
