@@ -454,23 +454,27 @@ class CollectorFigures:
 
 def collector_performance(*, tenant: Tenant, month: date | None = None) -> list[CollectorFigures]:
     """Per collector: overdue receivables of their customers at the start of
-    the month against the cash applied to those customers during it."""
+    the month against the cash applied to those customers during it. A
+    collector shows when a customer of theirs had something overdue or paid
+    something."""
     today = tenant_today(tenant)
     month = month or _month_start(today)
     start = month - timedelta(days=1)
     end = min(_month_end(month), today)
     sql = """
     WITH overdue AS (
-        SELECT i.customer_id,
-               SUM(i.base_amount) - COALESCE(SUM(a.applied), 0) AS amount
-        FROM ledger_openitem AS i
-        LEFT JOIN (
-            SELECT debit_item_id, SUM(debit_base_amount) AS applied FROM ledger_application
-            WHERE tenant_id = %(tenant)s AND effective_date <= %(start)s GROUP BY debit_item_id
-        ) AS a ON a.debit_item_id = i.id
-        WHERE i.tenant_id = %(tenant)s AND i.amount > 0 AND i.document_date <= %(start)s
-          AND COALESCE(i.due_date, i.document_date) <= %(start)s
-        GROUP BY i.customer_id
+        -- receivables due by the day before the month, open that day: the
+        -- aging summary today less what changed since (ledger 0004)
+        SELECT customer_id, SUM(open_base) AS amount
+        FROM (
+            SELECT customer_id, open_base_amount AS open_base FROM ledger_agingbalance
+            WHERE tenant_id = %(tenant)s AND side <> 'credit' AND aging_date <= %(start)s
+            UNION ALL
+            SELECT customer_id, -open_base_amount FROM ledger_agingchange
+            WHERE tenant_id = %(tenant)s AND side <> 'credit' AND aging_date <= %(start)s
+              AND effective_date > %(start)s
+        ) AS open_then
+        GROUP BY customer_id
     ),
     collected AS (
         SELECT i.customer_id, SUM(a.debit_base_amount) AS amount

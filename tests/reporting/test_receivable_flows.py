@@ -25,7 +25,7 @@ from otc.ledger.services import ledger_summaries_fold
 from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Tenant
 from reporting.selectors.aging import AgingQuery, aging_report
-from reporting.selectors.kpis import kpi_months
+from reporting.selectors.kpis import collector_performance, kpi_months
 from reporting.tasks import fold_ledger_summaries
 from tests.reporting.conftest import post
 from tests.reporting.oracle import aging_by, open_as_of
@@ -196,3 +196,37 @@ def test_book_totals_from_the_summaries_match_the_raw_rows(awkward_book, days_ag
     assert total.total == sum(expected["buckets"], expected["deductions"] + expected["unapplied"])
     assert total.item_count == items
     assert total.customer_count == report.group_count == customers
+
+
+def test_collector_performance_matches_the_raw_rows(awkward_book, tenant_b):
+    tenant, today = awkward_book.tenant, awkward_book.today
+    start = today.replace(day=1) - timedelta(days=1)
+    with tenant_context(tenant):
+        figures = {row.collector_id: row for row in collector_performance(tenant=tenant)}
+        collectors = dict(Customer.objects.for_tenant(tenant).values_list("pk", "collector_id"))
+        assigned: dict[int | None, Decimal] = defaultdict(Decimal)
+        collected: dict[int | None, Decimal] = defaultdict(Decimal)
+        applications = list(Application.objects.for_tenant(tenant).select_related("debit_item"))
+        for item in OpenItem.objects.for_tenant(tenant).filter(
+            amount__gt=0, document_date__lte=start
+        ):
+            if (item.due_date or item.document_date) > start:
+                continue
+            applied = sum(
+                (
+                    app.debit_base_amount
+                    for app in applications
+                    if app.debit_item_id == item.pk and app.effective_date <= start
+                ),
+                ZERO,
+            )
+            assigned[collectors[item.customer_id]] += item.base_amount - applied
+        for app in applications:
+            if app.kind == "cash" and start < app.effective_date <= today:
+                collected[collectors[app.debit_item.customer_id]] += app.debit_base_amount
+    cora = awkward_book.collector.pk
+    assert figures[cora].assigned == assigned[cora]
+    assert figures[cora].collected == collected[cora]
+    assert figures[None].assigned == assigned[None]  # Bolt has no collector
+    assert sum(row.assigned for row in figures.values()) == sum(assigned.values())
+    assert sum(row.collected for row in figures.values()) == sum(collected.values())
