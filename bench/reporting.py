@@ -156,7 +156,7 @@ def main() -> None:
                 print("loading payments, postings and applications ...", flush=True)
                 # Half a million applications in one statement: the ledger's
                 # triggers hash their transition tables only with the memory
-                # to do so (with the default 4 MB the load ran for hours).
+                # to do so (with the default 4 MB it ran 25 minutes and more).
                 cursor.execute("SET work_mem = '256MB'")
                 cursor.execute(_PAYMENTS_SQL, {"tenant": tenant.pk})
         with connection.cursor() as cursor:
