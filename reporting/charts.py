@@ -15,6 +15,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40
+# Charts with a legend keep a band above the plot for it, so the legend
+# never sits on the first bar or point when those reach the top.
+LEGEND_TOP = 36
+LEGEND_BASELINE = 20
 FONT = "font-family='system-ui, sans-serif' font-size='11'"
 AGING_COLOURS = ("#2e7d32", "#9e9d24", "#f9a825", "#ef6c00", "#d84315", "#b71c1c", "#6a1b9a")
 BAR_COLOUR = "#1565c0"
@@ -66,12 +70,12 @@ def _frame(title: str, body: list[str]) -> SafeString:
     return mark_safe(svg)  # noqa: S308  (every text in it is escaped above)
 
 
-def _axis(maximum: Decimal, unit: str) -> list[str]:
+def _axis(maximum: Decimal, unit: str, top: int = TOP) -> list[str]:
     parts = []
-    plot_height = HEIGHT - TOP - BOTTOM
+    plot_height = HEIGHT - top - BOTTOM
     for step in range(5):
         value = maximum * step / 4
-        y = TOP + plot_height - plot_height * step / 4
+        y = top + plot_height - plot_height * step / 4
         parts.append(
             f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y:.1f}' y2='{y:.1f}' "
             "stroke='#e0e0e0' stroke-width='1'/>"
@@ -131,9 +135,9 @@ def line_chart(
     """One or more lines over the same labels; None leaves a gap."""
     values = [v for _, points in series for v in points if v is not None]
     maximum = _nice_max(max(values, default=Decimal(0)))
-    body = _axis(maximum, unit)
+    body = _axis(maximum, unit, LEGEND_TOP)
     plot_width = WIDTH - LEFT - RIGHT
-    plot_height = HEIGHT - TOP - BOTTOM
+    plot_height = HEIGHT - LEGEND_TOP - BOTTOM
     step = plot_width / max(1, len(labels) - 1)
     every = max(1, -(-len(labels) // 12))
     for index, label in enumerate(labels):
@@ -150,7 +154,7 @@ def line_chart(
                 path.append("")
                 continue
             x = LEFT + index * step
-            y = TOP + plot_height - float(max(value, Decimal(0)) / maximum) * plot_height
+            y = LEGEND_TOP + plot_height - float(max(value, Decimal(0)) / maximum) * plot_height
             path.append(f"{x:.1f},{y:.1f}")
             body.append(
                 f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='{colour}'>"
@@ -163,7 +167,7 @@ def line_chart(
                     "stroke-width='2'/>"
                 )
         body.append(
-            f"<text x='{LEFT + 8 + number * 160}' y='{TOP + 10}' {FONT} fill='{colour}'>"
+            f"<text x='{LEFT + 8 + number * 160}' y='{LEGEND_BASELINE}' {FONT} fill='{colour}'>"
             f"&#9632; {escape(name)}</text>"
         )
     return _frame(title, body)
@@ -182,9 +186,9 @@ def grouped_bar_chart(
     group (e.g. the utilisation)."""
     values = [value for _, points in series for value in points]
     maximum = _nice_max(max(values, default=Decimal(0)))
-    body = _axis(maximum, unit)
+    body = _axis(maximum, unit, LEGEND_TOP)
     plot_width = WIDTH - LEFT - RIGHT
-    plot_height = HEIGHT - TOP - BOTTOM
+    plot_height = HEIGHT - LEGEND_TOP - BOTTOM
     slot = plot_width / max(1, len(labels))
     width = slot * 0.7 / max(1, len(series))
     for index, label in enumerate(labels):
@@ -195,7 +199,8 @@ def grouped_bar_chart(
             colour = LINE_COLOURS[number % len(LINE_COLOURS)]
             tooltip = f"{label} {name}: {points[index]:,.2f}{unit}"
             body.append(
-                f"<rect x='{left + number * width:.1f}' y='{TOP + plot_height - height:.1f}' "
+                f"<rect x='{left + number * width:.1f}' "
+                f"y='{LEGEND_TOP + plot_height - height:.1f}' "
                 f"width='{width:.1f}' height='{height:.1f}' fill='{colour}'>"
                 f"<title>{escape(tooltip)}</title></rect>"
             )
@@ -211,7 +216,7 @@ def grouped_bar_chart(
             )
     for number, (name, _) in enumerate(series):
         body.append(
-            f"<text x='{LEFT + 8 + number * 160}' y='{TOP + 10}' {FONT} "
+            f"<text x='{LEFT + 8 + number * 160}' y='{LEGEND_BASELINE}' {FONT} "
             f"fill='{LINE_COLOURS[number % len(LINE_COLOURS)]}'>&#9632; {escape(name)}</text>"
         )
     return _frame(title, body)

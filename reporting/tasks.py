@@ -9,6 +9,7 @@ import smtplib
 from celery import shared_task
 from django.utils import timezone
 
+from otc.ledger.services import ledger_summaries_fold
 from otc.tasks import tenant_task
 from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Tenant
@@ -58,6 +59,19 @@ def report_subscriptions_tick() -> int:
         with tenant_context(tenant):
             started += len(subscriptions_start_due(tenant=tenant, now=now))
     return started
+
+
+@shared_task(name="reporting.tasks.fold_ledger_summaries")
+def fold_ledger_summaries() -> int:
+    """Hourly: fold the rows the ledger's triggers appended to the reporting
+    summaries (one per posting statement) into one per key, tenant by
+    tenant, so the KPIs and the forecast keep reading a small table.
+    Idempotent: a fold changes no figure and a second one finds nothing."""
+    folded = 0
+    for tenant in Tenant.objects.filter(is_active=True).order_by("pk"):
+        with tenant_context(tenant):
+            folded += ledger_summaries_fold(tenant=tenant)
+    return folded
 
 
 # Routed to the e-mail queue (settings); retried with backoff while SMTP fails.

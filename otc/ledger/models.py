@@ -363,3 +363,56 @@ class AgingChange(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.aging_date} {self.effective_date} {self.open_amount}"
+
+
+class ReceivableFlow(TenantOwnedModel):
+    """What was billed on the debit side (invoices, debit memos, deductions)
+    and what was applied to it, in base currency, per day: one row per
+    (currency, the debit item's kind, document and aging date, flow,
+    effective date), without the customer. Monthly receivables, sales and
+    collections for the whole book (reporting's KPIs) are sums over a few
+    ten thousand such rows instead of every item and application.
+
+    `flow` is "billed" (the item's base amount on its document date) or the
+    kind of an application (its debit base amount on its effective date).
+    Rows are appended by statement-level triggers on ledger_openitem and
+    ledger_application (migration 0007), never updated in place: a tenant-
+    wide total row would make every posting of the same day wait for the
+    other's commit. `receivable_flows_compact` (otc.ledger.summaries) folds
+    a tenant's rows into one per key now and then; readers always sum."""
+
+    currency = CurrencyField()
+    item_kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    document_date = models.DateField()
+    aging_date = models.DateField()
+    flow = models.CharField(max_length=16)
+    effective_date = models.DateField()
+    base_amount = amount_field()
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.effective_date} {self.base_amount} {self.currency}"
+
+
+class CustomerCashDay(TenantOwnedModel):
+    """Cash applied to one customer's debit items on one effective date
+    (applications of kind cash with a positive amount), in base currency,
+    with the amount-weighted days late: sum(applied x (effective date - the
+    item's due date)). A customer's recent payment habit (reporting's cash
+    forecast) is then a sum over its days instead of a join of every
+    application to its item. Appended and compacted like ReceivableFlow."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.DO_NOTHING, related_name="+"
+    )
+    effective_date = models.DateField()
+    base_amount = amount_field()
+    # amount x days: wider than an amount
+    late_base_amount = models.DecimalField(max_digits=24, decimal_places=AMOUNT_DECIMALS)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "effective_date"], name="ledger_custcash_date_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.effective_date} {self.base_amount}"

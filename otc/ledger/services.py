@@ -19,6 +19,7 @@ from otc.customers.models import Customer
 from otc.errors import ConflictError, ValidationFailed
 from otc.fx.money import quantize_money
 from otc.fx.selectors import fx_rate
+from otc.ledger import summaries
 from otc.ledger.models import (
     CREDIT_KINDS,
     DEBIT_KINDS,
@@ -1245,3 +1246,9 @@ def _move_open(item: OpenItem, *, delta: Decimal, base_delta: Decimal, on: date)
     closed = item.open_amount == 0
     item.status = ItemStatus.CLOSED if closed else ItemStatus.OPEN
     item.closed_on = on if closed else None
+
+
+def ledger_summaries_fold(*, tenant: Tenant) -> bool:
+    """Fold the rows the triggers append to the reporting summaries into one
+    per key (otc.ledger.summaries); figures stay the same, reads get faster."""
+    return summaries.reporting_summaries_fold(tenant=tenant)

@@ -114,6 +114,10 @@ CACHES = {
     }
 }
 
+# Role dashboards keep what the apps show for this long (and until the
+# tenant's next ledger posting): see otc.web.dashboards.dashboard_content.
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -181,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
     "reporting-subscriptions-tick": {
         "task": "reporting.tasks.report_subscriptions_tick",
         "schedule": crontab(minute="*/15"),
+    },
+    # The reporting summaries the ledger appends to, folded to one row per key.
+    "reporting-fold-ledger-summaries": {
+        "task": "reporting.tasks.fold_ledger_summaries",
+        "schedule": crontab(minute=41),
     },
     # Monthly statements of account, on the first at each tenant's dunning hour.
     "collections-statements-tick": {

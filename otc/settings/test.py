@@ -23,6 +23,9 @@ CACHES = {
         "KEY_PREFIX": f"otc-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}",
     }
 }
+# Tests look at a dashboard, change something and look again: no caching
+# unless a test turns it on (tests/otc/web/test_dashboard_cache.py).
+DASHBOARD_CACHE_SECONDS = 0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -32,8 +32,7 @@ from otc.tenancy.services import (
 from otc.web import selectors
 from otc.web.dashboards import (
     DASHBOARDS,
-    dashboard_figures,
-    dashboard_panels,
+    dashboard_content,
     dashboard_roles_for,
     may_open_dashboard,
 )
@@ -85,6 +84,9 @@ def dashboard(request: HttpRequest, role: str) -> HttpResponse:
         else None
     )
     shows_activity = spec.show_activity and role_can(viewer, Perm.AUDIT_VIEW)
+    app_figures, app_panels = dashboard_content(
+        tenant=tenant, dashboard=dashboard_role, viewer=viewer, user=request.user
+    )
     context = {
         "dashboard": spec,
         "is_own_dashboard": dashboard_role == viewer,
@@ -102,10 +104,8 @@ def dashboard(request: HttpRequest, role: str) -> HttpResponse:
         ),
         "recent_events": selectors.audit_recent(tenant=tenant) if shows_activity else [],
         "audit_url": _url_or_none("audit:list") if shows_activity else None,
-        "app_figures": dashboard_figures(tenant=tenant, dashboard=dashboard_role, viewer=viewer),
-        "app_panels": dashboard_panels(
-            tenant=tenant, dashboard=dashboard_role, viewer=viewer, user=request.user
-        ),
+        "app_figures": app_figures,
+        "app_panels": app_panels,
     }
     return render(request, "web/dashboard.html", context)
 

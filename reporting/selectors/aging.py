@@ -272,11 +272,26 @@ def _items_sql(*, tenant: Tenant, query: AgingQuery, params: dict[str, Any]) -> 
         # Pushed into the item scan so one customer's report reads its items only.
         item_filter += " AND customer_id = %(f_item_customer)s"
         params["f_item_customer"] = query.book.customer_id
+    # The other customer filters (a collector's, a class's, a country's
+    # customers) too: their rows are read through the per-customer index
+    # instead of aggregating the whole book and dropping most of it.
+    customer_scope = ""
+    customer_conditions = query.book.customer_sql("c", params)
+    if customer_conditions and query.book.customer_id is None:
+        customer_scope = (
+            " AND {column} IN (SELECT c.id FROM customers_customer AS c"  # noqa: S608
+            f" WHERE c.tenant_id = %(tenant)s{customer_conditions})"
+        )
     if query.as_of >= tenant_today(tenant) and query.known_at is None:
         template = _ITEMS_TODAY if date_column else _ITEMS_TODAY_SUMMARY
-        return template.format(aging_date=aging_date, item_filter=item_filter)
+        return template.format(
+            aging_date=aging_date,
+            item_filter=item_filter + customer_scope.format(column="customer_id"),
+        )
     if date_column is None and query.known_at is None:
-        return _ITEMS_AS_OF_SUMMARY.format(item_filter=item_filter)
+        return _ITEMS_AS_OF_SUMMARY.format(
+            item_filter=item_filter + customer_scope.format(column="customer_id")
+        )
     applied_known = item_known = ""
     if query.known_at is not None:
         applied_known = "AND recorded_at < %(known_at)s"
@@ -286,7 +301,8 @@ def _items_sql(*, tenant: Tenant, query: AgingQuery, params: dict[str, Any]) -> 
         aging_date_i=aging_date_i,
         applied_known=applied_known,
         item_known=item_known,
-        item_filter_i=item_filter.replace("AND ", "AND i."),
+        item_filter_i=item_filter.replace("AND ", "AND i.")
+        + customer_scope.format(column="i.customer_id"),
     )
 
 
@@ -305,11 +321,11 @@ def aging_report(
         "limit": page_size,
         "offset": (page - 1) * page_size,
     }
-    page_customers = _customer_page_today(tenant=tenant, query=query, page=page, size=page_size)
-    if page_customers is not None:
+    book_page = _customer_page(tenant=tenant, query=query, page=page, size=page_size)
+    if book_page is not None:
         # Only the page's customers are aged; the ranking and the totals come
-        # from the summaries (see _customer_page_today).
-        params["page_customers"] = page_customers[0]
+        # from the summaries (see _customer_page).
+        params["page_customers"] = book_page.customers
         params["offset"] = 0
     items_sql = _items_sql(tenant=tenant, query=query, params=params)
     by_document = query.amount_in == AmountIn.DOCUMENT
@@ -372,13 +388,9 @@ def aging_report(
             group_count += int(position)
     rows.sort(key=lambda pair: pair[0])
     totals.sort(key=lambda line: line.currency)
-    if page_customers is not None:
-        group_count = page_customers[1]
-        totals = [
-            _book_totals_today(
-                tenant=tenant, buckets=buckets, as_of=query.as_of, customer_count=group_count
-            )
-        ]
+    if book_page is not None:
+        group_count = book_page.customer_count
+        totals = [_book_totals(tenant=tenant, buckets=buckets, as_of=query.as_of, page=book_page)]
     return AgingReport(
         query=query,
         base_currency=str(tenant.base_currency),
@@ -391,16 +403,58 @@ def aging_report(
     )
 
 
-def _customer_page_today(
-    *, tenant: Tenant, query: AgingQuery, page: int, size: int
-) -> tuple[list[int], int] | None:
-    """The whole book by customer today, largest (or smallest) balance
-    first, is the report people open most: its page of customers is ranked
-    from ledger_customerbalance (a few rows per customer) so only those
+@dataclass(frozen=True)
+class _BookPage:
+    """One page of the whole book's customers, ranked by their total, and
+    what the book's totals need besides the buckets."""
+
+    customers: list[int]
+    customer_count: int  # customers with something open
+    unapplied: Decimal  # open credits (negative), base currency
+    item_count: int  # open items
+
+
+# Per customer: today's balances, less (for a past date) what changed after
+# it (ledger_agingchange, read from its index on the effective date).
+_CUSTOMER_PAGE_SQL = """
+WITH per_customer AS (
+    SELECT customer_id, SUM(open_base) AS total,
+           COALESCE(SUM(open_base) FILTER (WHERE side = 'credit'), 0) AS unapplied,
+           SUM(item_count) AS item_count
+    FROM (
+        SELECT customer_id, side, open_base_amount AS open_base, item_count
+        FROM ledger_customerbalance WHERE tenant_id = %(tenant)s
+        {changes}
+    ) AS balances
+    GROUP BY customer_id
+    HAVING SUM(item_count) <> 0
+)
+SELECT 'row', customer_id, 0, 0, 0
+FROM (
+    SELECT customer_id FROM per_customer
+    ORDER BY total {direction}, customer_id::text
+    LIMIT %(limit)s OFFSET %(offset)s
+) AS page
+UNION ALL
+SELECT 'book', NULL, COUNT(*), COALESCE(SUM(unapplied), 0), COALESCE(SUM(item_count), 0)
+FROM per_customer
+"""
+
+_CHANGES_AFTER = """
+        UNION ALL
+        SELECT customer_id, side, -open_base_amount, -item_count
+        FROM ledger_agingchange WHERE tenant_id = %(tenant)s AND effective_date > %(as_of)s
+"""
+
+
+def _customer_page(*, tenant: Tenant, query: AgingQuery, page: int, size: int) -> _BookPage | None:
+    """The whole book by customer by due date, largest (or smallest) balance
+    first, is the report people open most, today or as of a past date: its
+    page of customers is ranked from ledger_customerbalance (a few rows per
+    customer; for a past date less what changed since) so only those
     customers' aging rows are read. None when the query needs more."""
     fast = (
-        query.as_of >= tenant_today(tenant)
-        and query.known_at is None
+        query.known_at is None
         and query.group_by == GroupBy.CUSTOMER
         and query.age_by == AgeBy.DUE_DATE
         and query.amount_in == AmountIn.BASE
@@ -409,49 +463,53 @@ def _customer_page_today(
     )
     if not fast:
         return None
-    direction = "DESC" if query.sort == AgingSort.TOTAL_DESC else "ASC"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT customer_id, COUNT(*) OVER () FROM (
-                SELECT customer_id, SUM(open_base_amount) AS total
-                FROM ledger_customerbalance WHERE tenant_id = %(tenant)s
-                GROUP BY customer_id
-            ) AS balances
-            ORDER BY total {direction}, customer_id::text
-            LIMIT %(limit)s OFFSET %(offset)s
-            """,  # noqa: S608  (direction is one of two words)
-            {"tenant": tenant.pk, "limit": size, "offset": (page - 1) * size},
-        )
+    today = query.as_of >= tenant_today(tenant)
+    sql = _CUSTOMER_PAGE_SQL.format(
+        changes="" if today else _CHANGES_AFTER,
+        direction="DESC" if query.sort == AgingSort.TOTAL_DESC else "ASC",
+    )
+    params: dict[str, Any] = {
+        "tenant": tenant.pk,
+        "as_of": query.as_of,
+        "limit": size,
+        "offset": (page - 1) * size,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(sql, params)
         fetched = cursor.fetchall()
-        if fetched:
-            return [row[0] for row in fetched], int(fetched[0][1])
-        cursor.execute(
-            "SELECT COUNT(DISTINCT customer_id) FROM ledger_customerbalance WHERE tenant_id = %s",
-            [tenant.pk],
-        )
-        (count,) = cursor.fetchone() or (0,)
-    return [], int(count)
+    customers = [row[1] for row in fetched if row[0] == "row"]
+    ((_, _, count, unapplied, item_count),) = [row for row in fetched if row[0] == "book"]
+    return _BookPage(customers, int(count), Decimal(unapplied), int(item_count))
 
 
-def _book_totals_today(
-    *, tenant: Tenant, buckets: list[AgingBucket], as_of: date, customer_count: int
+def _book_totals(
+    *, tenant: Tenant, buckets: list[AgingBucket], as_of: date, page: _BookPage
 ) -> AgingLine:
-    """The whole book's buckets today from ledger_agingbalance, summed by
-    side and date first (a few thousand rows) and only then into buckets."""
+    """The whole book's buckets without reading a row per customer: the
+    debit side (receivables and deductions) per aging date is what the
+    ledger's daily flows billed less what they applied (ledger_receivableflow,
+    a few ten thousand rows), up to `as_of` for a past date (an application
+    counts from its item's document date on, as in ledger_agingchange); the
+    unapplied credits and the open item count come with the page."""
     count = len(buckets)
+    up_to = (
+        ""
+        if as_of >= tenant_today(tenant)
+        else "AND GREATEST(effective_date, document_date) <= %(as_of)s"
+    )
     sql = f"""
         SELECT {_bucket_sums(buckets, "open_base")},
-               COALESCE(SUM(open_base) FILTER (WHERE side = 'deduction'), 0),
-               COALESCE(SUM(open_base) FILTER (WHERE side = 'credit'), 0),
-               COALESCE(SUM(item_count), 0)
+               COALESCE(SUM(open_base) FILTER (WHERE side = 'deduction'), 0)
         FROM (
-            SELECT side, aging_date, SUM(open_base_amount) AS open_base,
-                   SUM(item_count) AS item_count
-            FROM ledger_agingbalance WHERE tenant_id = %(tenant)s
-            GROUP BY side, aging_date
+            SELECT CASE WHEN item_kind = 'deduction' THEN 'deduction' ELSE 'debit' END AS side,
+                   aging_date,
+                   SUM(CASE WHEN flow = 'billed' THEN base_amount ELSE -base_amount END)
+                       AS open_base
+            FROM ledger_receivableflow WHERE tenant_id = %(tenant)s {up_to}
+            GROUP BY 1, 2
         ) AS by_day
-    """  # noqa: S608  (bucket sums are built from integers)
+    """  # noqa: S608  (bucket sums are built from integers, the condition is ours)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, {"tenant": tenant.pk, "as_of": as_of})
@@ -459,17 +517,17 @@ def _book_totals_today(
     if record is None:  # pragma: no cover  (an aggregate always answers one row)
         raise RuntimeError("the totals query returned nothing")
     amounts = [Decimal(value) for value in record[:count]]
-    deductions, unapplied, item_count = record[count:]
+    deductions = Decimal(record[count])
     return AgingLine(
         key="",
         label="",
         currency=str(tenant.base_currency),
         buckets=amounts,
-        deductions=Decimal(deductions),
-        unapplied=Decimal(unapplied),
-        total=sum(amounts, Decimal(deductions) + Decimal(unapplied)),
-        item_count=int(item_count),
-        customer_count=int(customer_count),
+        deductions=deductions,
+        unapplied=page.unapplied,
+        total=sum(amounts, deductions + page.unapplied),
+        item_count=page.item_count,
+        customer_count=page.customer_count,
     )
 
 

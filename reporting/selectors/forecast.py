@@ -8,7 +8,8 @@ history take the average of their risk class, then of the whole book, then
 zero (paid on the due date). Items already past their expected date fall in
 this week if they are at most `STALE_DAYS` past it; older ones are shown
 apart as "overdue beyond habit" rather than promised to the treasurer.
-One SQL statement over the aging summary and the recent applications.
+One SQL statement over the aging summary and the customers' daily cash
+(ledger_customercashday), both kept by the ledger's triggers.
 """
 
 from __future__ import annotations
@@ -30,16 +31,15 @@ ZERO = Decimal(0)
 
 _FORECAST_SQL = """
 WITH lateness AS (
-    SELECT i.customer_id,
-           SUM(a.debit_base_amount * (a.effective_date - COALESCE(i.due_date, i.document_date)))
-               / SUM(a.debit_base_amount) AS days_late,
-           SUM(a.debit_base_amount) AS weight
-    FROM ledger_application AS a
-    JOIN ledger_openitem AS i ON i.id = a.debit_item_id
-    WHERE a.tenant_id = %(tenant)s AND a.kind = 'cash' AND a.amount > 0
-      AND a.effective_date > %(history_from)s AND a.effective_date <= %(today)s
-    GROUP BY i.customer_id
-    HAVING SUM(a.debit_base_amount) > 0
+    -- cash received per customer and day, with its amount x days late
+    -- (ledger_customercashday, kept by the ledger's triggers)
+    SELECT customer_id, SUM(late_base_amount) / SUM(base_amount) AS days_late,
+           SUM(base_amount) AS weight
+    FROM ledger_customercashday
+    WHERE tenant_id = %(tenant)s
+      AND effective_date > %(history_from)s AND effective_date <= %(today)s
+    GROUP BY customer_id
+    HAVING SUM(base_amount) > 0
 ),
 class_lateness AS (
     SELECT cp.risk_class, SUM(l.days_late * l.weight) / SUM(l.weight) AS days_late
@@ -154,16 +154,13 @@ BACKTEST_DAYS = 28
 
 _BACKTEST_SQL = """
 WITH lateness AS (
-    SELECT i.customer_id,
-           SUM(a.debit_base_amount * (a.effective_date - COALESCE(i.due_date, i.document_date)))
-               / SUM(a.debit_base_amount) AS days_late,
-           SUM(a.debit_base_amount) AS weight
-    FROM ledger_application AS a
-    JOIN ledger_openitem AS i ON i.id = a.debit_item_id
-    WHERE a.tenant_id = %(tenant)s AND a.kind = 'cash' AND a.amount > 0
-      AND a.effective_date > %(history_from)s AND a.effective_date < %(start)s
-    GROUP BY i.customer_id
-    HAVING SUM(a.debit_base_amount) > 0
+    SELECT customer_id, SUM(late_base_amount) / SUM(base_amount) AS days_late,
+           SUM(base_amount) AS weight
+    FROM ledger_customercashday
+    WHERE tenant_id = %(tenant)s
+      AND effective_date > %(history_from)s AND effective_date < %(start)s
+    GROUP BY customer_id
+    HAVING SUM(base_amount) > 0
 ),
 class_lateness AS (
     SELECT cp.risk_class, SUM(l.days_late * l.weight) / SUM(l.weight) AS days_late

@@ -9,6 +9,11 @@ month's receivables, current part, deductions, collections and write-offs
 are then prefix sums over those few hundred rows. All amounts are in the
 base currency at each item's locked rate. Month ends are calendar month
 ends; the running month counts up to today.
+
+The whole book (or one documents' currency) is read from the ledger's daily
+summary of what was billed and applied (ledger_receivableflow, kept by the
+ledger's triggers): a few ten thousand rows however many items there are.
+A book narrowed to some customers reads their items and applications.
 """
 
 from __future__ import annotations
@@ -70,6 +75,42 @@ GROUP BY 1, 2, 3, 4, 5, 6
 """
 
 
+# The same two results from the daily summary (the whole book): its rows
+# carry the debit item's kind, document and aging date (= COALESCE(due date,
+# document date)), so every grouping above is available without the items.
+_FLOW_ITEMS_SQL = """
+SELECT date_trunc('month', document_date::timestamp)::date AS doc_month,
+       date_trunc('month', aging_date::timestamp)::date AS due_month,
+       CASE WHEN item_kind = 'deduction' THEN 'deduction' ELSE 'debit' END AS side,
+       item_kind, aging_date > %(end)s AS due_after_today,
+       SUM(base)
+FROM (
+    SELECT document_date, aging_date, item_kind, SUM(base_amount) AS base
+    FROM ledger_receivableflow
+    WHERE tenant_id = %(tenant)s AND flow = 'billed' AND document_date <= %(end)s {filters}
+    GROUP BY 1, 2, 3
+) AS by_day
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+_FLOW_APPLIED_SQL = """
+SELECT date_trunc('month', effective_date::timestamp)::date AS month,
+       date_trunc('month', document_date::timestamp)::date AS doc_month,
+       date_trunc('month', aging_date::timestamp)::date AS due_month,
+       CASE WHEN item_kind = 'deduction' THEN 'deduction' ELSE 'debit' END AS side,
+       flow, aging_date > %(end)s AS due_after_today,
+       SUM(base), SUM(base * (effective_date - aging_date))
+FROM (
+    SELECT effective_date, document_date, aging_date, item_kind, flow,
+           SUM(base_amount) AS base
+    FROM ledger_receivableflow
+    WHERE tenant_id = %(tenant)s AND flow <> 'billed' AND effective_date <= %(end)s {filters}
+    GROUP BY 1, 2, 3, 4, 5
+) AS by_day
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
+
 @dataclass
 class MonthFigures:
     """The inputs of one month's KPIs (base currency) and the KPIs."""
@@ -104,18 +145,41 @@ def _month_end(month: date) -> date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
-def _filters(book: BookFilter, params: dict[str, Any]) -> str:
-    sql = ""
+def _filters(book: BookFilter, params: dict[str, Any]) -> tuple[str, str, bool]:
+    """(condition on the items `i`, condition on the summary, whether the
+    summary answers): the summary has no customers, only currencies."""
+    item_sql = summary_sql = ""
     customer_conditions = book.customer_sql("c", params)
     if customer_conditions:
-        sql += (
+        item_sql += (
             " AND i.customer_id IN (SELECT c.id FROM customers_customer AS c"  # noqa: S608
             f" WHERE c.tenant_id = %(tenant)s{customer_conditions})"
         )
     if book.currency:
-        sql += " AND i.currency = %(f_currency)s"
+        item_sql += " AND i.currency = %(f_currency)s"
+        summary_sql += " AND currency = %(f_currency)s"
         params["f_currency"] = book.currency
-    return sql
+    return item_sql, summary_sql, not customer_conditions
+
+
+def _month_rows(*, tenant: Tenant, book: BookFilter, today: date) -> tuple[list[Any], list[Any]]:
+    """The items' and the applications' sums by month (see the SQL above),
+    from the daily summary unless the book is narrowed to some customers."""
+    params: dict[str, Any] = {"tenant": tenant.pk, "end": today}
+    item_filters, summary_filters, from_summary = _filters(book, params)
+    if from_summary:
+        items_sql = _FLOW_ITEMS_SQL.format(filters=summary_filters)
+        applied_sql = _FLOW_APPLIED_SQL.format(filters=summary_filters)
+    else:
+        items_sql = _ITEMS_SQL.format(filters=item_filters)
+        applied_sql = _APPLIED_SQL.format(filters=item_filters)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(items_sql, params)
+        item_rows = cursor.fetchall()
+        cursor.execute(applied_sql, params)
+        applied_rows = cursor.fetchall()
+    return item_rows, applied_rows
 
 
 def kpi_months(
@@ -127,14 +191,7 @@ def kpi_months(
     this_month = _month_start(today)
     first = _add_months(this_month, -(months - 1))
     history_start = _add_months(first, -COUNTBACK_MONTHS)
-    params: dict[str, Any] = {"tenant": tenant.pk, "end": today}
-    filters = _filters(book, params)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute(_ITEMS_SQL.format(filters=filters), params)
-        item_rows = cursor.fetchall()
-        cursor.execute(_APPLIED_SQL.format(filters=filters), params)
-        applied_rows = cursor.fetchall()
+    item_rows, applied_rows = _month_rows(tenant=tenant, book=book, today=today)
 
     sales_by_month: dict[date, Decimal] = defaultdict(Decimal)
     for doc_month, _due, _side, kind, _after, amount in item_rows:
@@ -397,23 +454,27 @@ class CollectorFigures:
 
 def collector_performance(*, tenant: Tenant, month: date | None = None) -> list[CollectorFigures]:
     """Per collector: overdue receivables of their customers at the start of
-    the month against the cash applied to those customers during it."""
+    the month against the cash applied to those customers during it. A
+    collector shows when a customer of theirs had something overdue or paid
+    something."""
     today = tenant_today(tenant)
     month = month or _month_start(today)
     start = month - timedelta(days=1)
     end = min(_month_end(month), today)
     sql = """
     WITH overdue AS (
-        SELECT i.customer_id,
-               SUM(i.base_amount) - COALESCE(SUM(a.applied), 0) AS amount
-        FROM ledger_openitem AS i
-        LEFT JOIN (
-            SELECT debit_item_id, SUM(debit_base_amount) AS applied FROM ledger_application
-            WHERE tenant_id = %(tenant)s AND effective_date <= %(start)s GROUP BY debit_item_id
-        ) AS a ON a.debit_item_id = i.id
-        WHERE i.tenant_id = %(tenant)s AND i.amount > 0 AND i.document_date <= %(start)s
-          AND COALESCE(i.due_date, i.document_date) <= %(start)s
-        GROUP BY i.customer_id
+        -- receivables due by the day before the month, open that day: the
+        -- aging summary today less what changed since (ledger 0004)
+        SELECT customer_id, SUM(open_base) AS amount
+        FROM (
+            SELECT customer_id, open_base_amount AS open_base FROM ledger_agingbalance
+            WHERE tenant_id = %(tenant)s AND side <> 'credit' AND aging_date <= %(start)s
+            UNION ALL
+            SELECT customer_id, -open_base_amount FROM ledger_agingchange
+            WHERE tenant_id = %(tenant)s AND side <> 'credit' AND aging_date <= %(start)s
+              AND effective_date > %(start)s
+        ) AS open_then
+        GROUP BY customer_id
     ),
     collected AS (
         SELECT i.customer_id, SUM(a.debit_base_amount) AS amount

@@ -20,7 +20,13 @@ import pytest
 from credit.models import CreditProfile
 from otc.customers.models import Customer
 from otc.ledger.models import ApplicationKind, ItemKind, OpenItem
-from otc.ledger.services import ledger_apply, ledger_item_post, ledger_transfer_to_deduction
+from otc.ledger.services import (
+    ledger_application_reverse,
+    ledger_apply,
+    ledger_item_post,
+    ledger_item_reverse,
+    ledger_transfer_to_deduction,
+)
 from otc.tenancy.context import tenant_context
 from reporting.selectors.common import tenant_today
 from tests.factories import UserFactory
@@ -135,3 +141,64 @@ def book(tenant_a, tenant_b):
         other = make_customer(tenant_b, "C-1", "Other Tenant Inc", currency="USD")
         post(tenant_b, other, ItemKind.INVOICE, "99999.00", d(90), d(60), currency="USD")
     return Book(tenant_a, today, acme, acme_at, bolt, collector, items)
+
+
+@pytest.fixture
+def awkward_book(book):
+    """The report book plus the histories a running total gets wrong."""
+    tenant, acme = book.tenant, book.acme
+    d = lambda n: book.today - timedelta(days=n)  # noqa: E731
+    with tenant_context(tenant):
+        # Paid in full 40 days ago, the payment bounced 20 days ago: closed
+        # in between, open before and after.
+        bounced = post(tenant, acme, ItemKind.INVOICE, "1000.00", d(60), d(30), number="I-9")
+        cheque = post(tenant, acme, ItemKind.PAYMENT, "1000.00", d(40), number="P-9")
+        paid = ledger_apply(
+            tenant=tenant,
+            actor=SYSTEM,
+            debit_item_id=bounced.pk,
+            credit_item_id=cheque.pk,
+            amount=Decimal("1000.00"),
+            effective_date=d(40),
+            kind=ApplicationKind.CASH,
+        )
+        ledger_application_reverse(
+            tenant=tenant,
+            actor=SYSTEM,
+            application_id=paid.pk,
+            effective_date=d(20),
+            reason="bounced",
+        )
+        # Two part payments recorded out of order: the back-dated one, posted
+        # last, is not the one that closed the invoice (50 days ago).
+        late = post(tenant, acme, ItemKind.INVOICE, "500.00", d(100), d(70), number="I-10")
+        transfer = post(tenant, acme, ItemKind.PAYMENT, "500.00", d(100), number="P-10")
+        for amount, days_ago in (("200.00", 50), ("300.00", 80)):
+            ledger_apply(
+                tenant=tenant,
+                actor=SYSTEM,
+                debit_item_id=late.pk,
+                credit_item_id=transfer.pk,
+                amount=Decimal(amount),
+                effective_date=d(days_ago),
+                kind=ApplicationKind.CASH,
+            )
+        # Cash applied with a date before the invoice's own (USD, at 0.90).
+        bolt = book.bolt
+        early = post(tenant, bolt, ItemKind.INVOICE, "250.00", d(10), d(-20), "USD", "I-11")
+        prepaid = post(tenant, bolt, ItemKind.PAYMENT, "100.00", d(30), None, "USD", "P-11")
+        ledger_apply(
+            tenant=tenant,
+            actor=SYSTEM,
+            debit_item_id=early.pk,
+            credit_item_id=prepaid.pk,
+            amount=Decimal("100.00"),
+            effective_date=d(30),
+            kind=ApplicationKind.CASH,
+        )
+        # A cancelled invoice: the ledger's counter item closes both.
+        wrong = post(tenant, acme, ItemKind.INVOICE, "80.00", d(12), d(-18), number="I-12")
+        ledger_item_reverse(
+            tenant=tenant, actor=SYSTEM, item_id=wrong.pk, effective_date=d(8), reason="typo"
+        )
+    return book

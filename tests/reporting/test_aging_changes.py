@@ -14,12 +14,9 @@ from decimal import Decimal
 
 import pytest
 
-from otc.ledger.models import AgingBalance, AgingChange, ApplicationKind, ItemKind
-from otc.ledger.services import ledger_application_reverse, ledger_apply, ledger_item_reverse
+from otc.ledger.models import AgingBalance, AgingChange
 from otc.tenancy.context import tenant_context
 from reporting.selectors.aging import AgingQuery, aging_report
-from tests.otc.ledger.conftest import SYSTEM
-from tests.reporting.conftest import post
 from tests.reporting.oracle import open_as_of
 
 pytestmark = pytest.mark.django_db
@@ -53,67 +50,6 @@ def summed_changes(changes, day):
             rows[key][1] += change.open_base_amount
             rows[key][2] += change.item_count
     return {key: tuple(value) for key, value in rows.items() if value != [ZERO, ZERO, 0]}
-
-
-@pytest.fixture
-def awkward_book(book):
-    """The report book plus the histories a running total gets wrong."""
-    tenant, acme = book.tenant, book.acme
-    d = lambda n: book.today - timedelta(days=n)  # noqa: E731
-    with tenant_context(tenant):
-        # Paid in full 40 days ago, the payment bounced 20 days ago: closed
-        # in between, open before and after.
-        bounced = post(tenant, acme, ItemKind.INVOICE, "1000.00", d(60), d(30), number="I-9")
-        cheque = post(tenant, acme, ItemKind.PAYMENT, "1000.00", d(40), number="P-9")
-        paid = ledger_apply(
-            tenant=tenant,
-            actor=SYSTEM,
-            debit_item_id=bounced.pk,
-            credit_item_id=cheque.pk,
-            amount=Decimal("1000.00"),
-            effective_date=d(40),
-            kind=ApplicationKind.CASH,
-        )
-        ledger_application_reverse(
-            tenant=tenant,
-            actor=SYSTEM,
-            application_id=paid.pk,
-            effective_date=d(20),
-            reason="bounced",
-        )
-        # Two part payments recorded out of order: the back-dated one, posted
-        # last, is not the one that closed the invoice (50 days ago).
-        late = post(tenant, acme, ItemKind.INVOICE, "500.00", d(100), d(70), number="I-10")
-        transfer = post(tenant, acme, ItemKind.PAYMENT, "500.00", d(100), number="P-10")
-        for amount, days_ago in (("200.00", 50), ("300.00", 80)):
-            ledger_apply(
-                tenant=tenant,
-                actor=SYSTEM,
-                debit_item_id=late.pk,
-                credit_item_id=transfer.pk,
-                amount=Decimal(amount),
-                effective_date=d(days_ago),
-                kind=ApplicationKind.CASH,
-            )
-        # Cash applied with a date before the invoice's own (USD, at 0.90).
-        bolt = book.bolt
-        early = post(tenant, bolt, ItemKind.INVOICE, "250.00", d(10), d(-20), "USD", "I-11")
-        prepaid = post(tenant, bolt, ItemKind.PAYMENT, "100.00", d(30), None, "USD", "P-11")
-        ledger_apply(
-            tenant=tenant,
-            actor=SYSTEM,
-            debit_item_id=early.pk,
-            credit_item_id=prepaid.pk,
-            amount=Decimal("100.00"),
-            effective_date=d(30),
-            kind=ApplicationKind.CASH,
-        )
-        # A cancelled invoice: the ledger's counter item closes both.
-        wrong = post(tenant, acme, ItemKind.INVOICE, "80.00", d(12), d(-18), number="I-12")
-        ledger_item_reverse(
-            tenant=tenant, actor=SYSTEM, item_id=wrong.pk, effective_date=d(8), reason="typo"
-        )
-    return book
 
 
 def test_changes_replay_every_day_of_the_raw_rows(awkward_book, tenant_b):
