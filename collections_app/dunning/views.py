@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -84,6 +85,10 @@ def _apply_errors(form: Any, error: ValidationFailed) -> None:
 
 @require_GET
 @require_perm(Perm.COLLECTIONS_VIEW)
+# One transaction for the page's two dozen reads (rendered lazily): one
+# snapshot, so the tiles and the list agree, and one tenant setting instead
+# of a BEGIN / set_config / COMMIT around every statement (worklist budget).
+@transaction.atomic
 def worklist(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
     today = timezone.localdate()
