@@ -656,19 +656,35 @@ class OverdueCustomer:
 
 def top_overdue_customers(*, tenant: Tenant, limit: int = 10) -> list[OverdueCustomer]:
     """The customers with the most past due today (base currency), from the
-    aging summary; deductions and unapplied cash are left out."""
+    aging summaries; deductions and unapplied cash are left out. What is
+    past due is a customer's receivables (ledger_customerbalance) less what
+    is not due yet, and only the not-yet-due rows of ledger_agingbalance
+    are read (a few weeks of due dates, through its date index), not every
+    overdue row of the book."""
     sql = """
-        SELECT b.customer_id, c.number, c.legal_name, b.overdue, b.oldest
-        FROM (
-            SELECT customer_id, SUM(open_base_amount) AS overdue, MIN(aging_date) AS oldest
+        WITH not_due AS (
+            SELECT customer_id, SUM(open_base_amount) AS amount
             FROM ledger_agingbalance
-            WHERE tenant_id = %(tenant)s AND side = 'debit' AND aging_date < %(today)s
+            WHERE tenant_id = %(tenant)s AND side = 'debit' AND aging_date >= %(today)s
             GROUP BY customer_id
-            ORDER BY overdue DESC, customer_id
+        ),
+        top AS (
+            SELECT b.customer_id, SUM(b.open_base_amount) - COALESCE(MIN(n.amount), 0) AS overdue
+            FROM ledger_customerbalance AS b
+            LEFT JOIN not_due AS n ON n.customer_id = b.customer_id
+            WHERE b.tenant_id = %(tenant)s AND b.side = 'debit'
+            GROUP BY b.customer_id
+            HAVING SUM(b.open_base_amount) - COALESCE(MIN(n.amount), 0) <> 0
+            ORDER BY overdue DESC, b.customer_id
             LIMIT %(limit)s
-        ) AS b
-        JOIN customers_customer AS c ON c.id = b.customer_id
-        ORDER BY b.overdue DESC, b.customer_id
+        )
+        SELECT t.customer_id, c.number, c.legal_name, t.overdue,
+               (SELECT MIN(a.aging_date) FROM ledger_agingbalance AS a
+                WHERE a.tenant_id = %(tenant)s AND a.customer_id = t.customer_id
+                  AND a.side = 'debit' AND a.aging_date < %(today)s)
+        FROM top AS t
+        JOIN customers_customer AS c ON c.id = t.customer_id
+        ORDER BY t.overdue DESC, t.customer_id
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, {"tenant": tenant.pk, "today": tenant_today(tenant), "limit": limit})

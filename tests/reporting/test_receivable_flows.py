@@ -24,7 +24,7 @@ from otc.ledger.models import (
 from otc.ledger.services import ledger_summaries_fold
 from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Tenant
-from reporting.selectors.aging import AgingQuery, aging_report
+from reporting.selectors.aging import AgingQuery, aging_report, top_overdue_customers
 from reporting.selectors.kpis import collector_performance, kpi_months
 from reporting.tasks import fold_ledger_summaries
 from tests.reporting.conftest import post
@@ -230,3 +230,22 @@ def test_collector_performance_matches_the_raw_rows(awkward_book, tenant_b):
     assert figures[None].assigned == assigned[None]  # Bolt has no collector
     assert sum(row.assigned for row in figures.values()) == sum(assigned.values())
     assert sum(row.collected for row in figures.values()) == sum(collected.values())
+
+
+def test_top_overdue_customers_match_the_raw_rows(awkward_book, tenant_b):
+    tenant, today = awkward_book.tenant, awkward_book.today
+    overdue: dict[int, Decimal] = defaultdict(Decimal)
+    oldest: dict[int, object] = {}
+    with tenant_context(tenant):
+        top = top_overdue_customers(tenant=tenant, limit=8)
+        for item, _open, open_base in open_as_of(tenant, today):
+            aging = item.due_date or item.document_date
+            if item.amount > 0 and item.kind != "deduction" and aging < today:
+                overdue[item.customer_id] += open_base
+                oldest[item.customer_id] = min(oldest.get(item.customer_id, aging), aging)
+    expected = sorted(overdue.items(), key=lambda pair: (-pair[1], pair[0]))
+    assert [(c.customer_id, c.overdue, c.oldest_due) for c in top] == [
+        (customer, amount, oldest[customer]) for customer, amount in expected
+    ]
+    with tenant_context(tenant_b):
+        assert {c.customer_id for c in top_overdue_customers(tenant=tenant_b)}.isdisjoint(overdue)

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from collections_app.dunning.models import PromiseStatus, PromiseToPay
+from collections_app.selectors import cash_metrics
 from collections_app.services import statement_match, statements_import
 from credit.models import CreditProfile
 from deductions.models import Deduction
@@ -22,7 +23,9 @@ from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Membership
 from otc.tenancy.roles import Role
 from otc.web.templatetags.otc_format import format_money
+from reporting import formulas
 from reporting.selectors.common import tenant_today
+from reporting.selectors.kpis import kpi_months
 from reporting.selectors.role_dashboards import (
     exposure_by_risk_class,
     largest_over_limit,
@@ -367,3 +370,55 @@ def test_owner_sets_a_collectors_monthly_target(tenant_a, signed_in_client):
 
     page = sign_in(Client(), collector).get("/dashboards/collector/").content.decode()
     assert money(tenant_a, "12500.50") in panel(page, "collector-month")
+
+
+def test_kpi_auto_match_rate_counts_as_cash_application_does(in_tenant_a, tenant_b):
+    """The KPIs' monthly auto-match rate (one grouped query) agrees with
+    collections' cash_metrics month by month; tenant B's payments stay out."""
+    tenant = in_tenant_a
+    today = tenant_today(tenant)
+    acme = customer(tenant, "K1", "Acme Tools AG")
+    invoice(tenant, acme, "INV-2026-000900", "900.00")
+    invoice(tenant, acme, "INV-2026-000901", "100.00")
+    last_month = today.replace(day=1) - timedelta(days=3)
+    for name, day, rows in (
+        ("S-NOW", today, [("900.00", "INV-2026-000900", "A"), ("60.00", "INV-2026-000901", "B")]),
+        ("S-THEN", last_month, [("5.00", "nothing", "C")]),
+    ):
+        transactions = [
+            dataclasses.replace(tx(amount, text=text, e2e=e2e), value_date=day, booking_date=day)
+            for amount, text, e2e in rows
+        ]
+        imported = statements_import(
+            tenant=tenant,
+            actor=SYSTEM,
+            statements=[statement(name, *transactions)],
+            file_sha256=name[-1] * 64,
+            match=False,
+        )
+        statement_match(tenant=tenant, statement_id=imported.statements[0].pk)
+    with tenant_context(tenant_b):
+        bravo = customer(tenant_b, "K1", "Bravo Payer", currency="USD")
+        invoice(tenant_b, bravo, "INV-B-1", "5000.00", currency="USD")
+        statements_import(
+            tenant=tenant_b,
+            actor=SYSTEM,
+            statements=[
+                dataclasses.replace(
+                    statement("S-B", tx("5000.00", text="INV-B-1", e2e="Z", currency="USD")),
+                    currency="USD",
+                )
+            ],
+            file_sha256="b" * 64,
+            match=True,
+        )
+    with tenant_context(tenant):
+        months = kpi_months(tenant=tenant, months=3, today=today)
+        for figures in months:
+            metrics = cash_metrics(tenant=tenant, date_from=figures.month, date_to=figures.end)
+            assert figures.kpis["auto_match_rate"] == formulas.auto_match_rate(
+                automatic=metrics.auto_applied_payments, total=metrics.payments
+            )
+    rates = [figures.kpis["auto_match_rate"] for figures in months]
+    assert rates[-1] == D("50.0")  # 1 of today's 2 payments applied by the matcher
+    assert rates[-2] == D("0.0")  # last month's unmatched payment
