@@ -17,14 +17,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Sum
+from django.db.models import Count, F, Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from deductions.models import Deduction
-from otc.ledger.models import ItemStatus, Posting
+from otc.ledger.models import ItemStatus
+from otc.ledger.selectors import ledger_version
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardPanel
@@ -42,7 +43,7 @@ TREND_MONTHS = 12
 
 
 def _cache_key(tenant: Tenant) -> str:
-    last = Posting.objects.for_tenant(tenant).aggregate(last=Max("pk"))["last"] or 0
+    last = ledger_version(tenant=tenant)
     return f"reporting:executive:v2:{tenant.pk}:{last}:{tenant_today(tenant).isoformat()}"
 
 

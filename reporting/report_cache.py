@@ -14,9 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Max
 
-from otc.ledger.models import Posting
+from otc.ledger.selectors import ledger_version
 from otc.tenancy.models import Tenant
 from reporting.selectors.common import tenant_today
 from reporting.selectors.forecast import (
@@ -37,7 +36,7 @@ REPORTS: dict[str, Callable[[Tenant], Any]] = {
 
 
 def _keys(tenant: Tenant, name: str) -> tuple[str, str]:
-    last = Posting.objects.for_tenant(tenant).aggregate(last=Max("pk"))["last"] or 0
+    last = ledger_version(tenant=tenant)
     prefix = f"reporting:{name}:v1:{tenant.pk}"
     return f"{prefix}:{last}:{tenant_today(tenant).isoformat()}", f"{prefix}:latest"
 

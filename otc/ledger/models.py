@@ -223,6 +223,11 @@ class Posting(TenantOwnedModel):
     )
     recorded_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    class Meta:
+        # The tenant's latest posting in one probe (ledger_version, which
+        # keys the dashboards' caches), however busy other tenants are.
+        indexes = [models.Index(fields=["tenant", "id"], name="ledger_posting_tenant_id_idx")]
+
     def __str__(self) -> str:
         return f"Posting {self.pk} {self.effective_date}: {self.memo}"
 

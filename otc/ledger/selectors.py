@@ -38,7 +38,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from otc.customers.models import Customer
-from otc.ledger.models import Application, ItemStatus, OpenItem, amount_field
+from otc.ledger.models import Application, ItemStatus, OpenItem, Posting, amount_field
 from otc.tenancy.models import Tenant
 
 DEFAULT_BUCKETS: tuple[int, ...] = (0, 30, 60, 90, 120)
@@ -98,6 +98,14 @@ def end_of_day(*, tenant: Tenant, day: date) -> datetime:
     """The instant `day` ends in the tenant's time zone: the natural
     `known_at` for "as we reported it that evening"."""
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(tenant.timezone))
+
+
+def ledger_version(*, tenant: Tenant) -> int:
+    """The id of the tenant's latest posting: it grows with every change of
+    the ledger, so caches of figures drawn from it key on it. One index
+    probe on (tenant, id)."""
+    last: int | None = Posting.objects.for_tenant(tenant).aggregate(last=Max("pk"))["last"]
+    return last or 0
 
 
 def customer_balance(*, tenant: Tenant, customer: Customer) -> CustomerBalance:

@@ -13,10 +13,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Max
 from django.utils.safestring import mark_safe
 
-from otc.ledger.models import Posting
+from otc.ledger.selectors import ledger_version
 from otc.tenancy.roles import INTERACTIVE_ROLES, Role
 
 
@@ -231,7 +230,7 @@ def _content_key(*, tenant: Any, dashboard: Role, viewer: Role, user: Any) -> st
     # Every ledger change posts, so cash applied, an invoice issued or a
     # deduction opened shows on the next view; other changes (an
     # assignment, a hold released) within DASHBOARD_CACHE_SECONDS.
-    last = Posting.objects.for_tenant(tenant).aggregate(last=Max("pk"))["last"] or 0
+    last = ledger_version(tenant=tenant)
     user_id = getattr(user, "pk", None) or 0
     return f"web:dashboard:v1:{tenant.pk}:{dashboard}:{viewer}:{user_id}:{last}"
 
