@@ -82,6 +82,9 @@ def _confidence(customer_score: float, certainty: float) -> int:
 # name ("Smith Group", "Weber") names a dozen namesakes equally, and which of
 # them the amount fits is what tells them apart.
 CUSTOMER_LIMIT = 30
+# Customers (best evidence first) that get the costly searches: subsets of
+# their open items, near misses among their own numbers.
+COMBINATION_RANKS = 3
 # What the amount adds when it singles out one customer among those the
 # payer's name fits: a cent-exact open amount is rare in one customer's few
 # items, so it is evidence of its own, independent of the name.
@@ -103,19 +106,23 @@ def match_payment(payment: PaymentFacts, index: MatchIndex, policy: Policy) -> l
     ranked = sorted(evidence.items(), key=lambda kv: kv[1].score, reverse=True)
     ctx = Context(payment, index, policy)
     options_of: dict[int, list[Option]] = {}
-    for customer_id, customer_evidence in ranked[:CUSTOMER_LIMIT]:
+    for rank, (customer_id, customer_evidence) in enumerate(ranked[:CUSTOMER_LIMIT]):
         # Evidence beyond the reference itself: a transposed digit can make
         # a reference point at someone else's invoice; a payer account, an
         # alias or the payer's name cannot be wrong in the same way.
         corroborated = any(r.code not in REFERENCE_ONLY for r in customer_evidence.reasons)
-        referenced = referenced_items(payment, index, hits, customer_id)
+        referenced = referenced_items(
+            payment, index, hits, customer_id, near_misses=rank < COMBINATION_RANKS
+        )
         options: list[Option] = []
         if referenced:
             result = by_references(ctx, referenced, corroborated=corroborated)
             if result is not None:
                 options.append(result)
         if not options:
-            options = without_references(ctx, customer_id)
+            # A combination by name alone is never applied on its own; the
+            # subset search is spent on the best-evidenced few only.
+            options = without_references(ctx, customer_id, combinations=rank < COMBINATION_RANKS)
         options_of[customer_id] = options
     if not hits:
         _amount_singles_out(ctx, evidence, options_of)
