@@ -8,16 +8,25 @@ database here: ``collections_app.services.matching`` loads a ``MatchIndex``
 once per statement (a few queries) and applies what comes back, so a 10,000
 line statement is matched in memory.
 
+Modules: ``facts`` (the values and the index), ``candidates`` (who paid),
+``allocation`` / ``by_reference`` / ``by_amount`` (what for), this one
+(ranking and rival customers).
+
 Confidence = customer certainty x allocation certainty:
 
 - customer: evidence strengths combine as independent signals
   (1 - prod(1 - s)): payer account learned 0.99, document references 0.97
-  (mangled 0.93), learned alias or exact name 0.95, fuzzy name
-  0.9 x similarity; when the payment fits a second customer nearly as well
-  (both proposals above 60 and within 15 points) the best loses the rival's
-  margin above 50.
+  (mangled 0.93; a near miss, one edit from the number and settled to the
+  cent, 0.9), learned alias or exact name 0.95 (every namesake tried),
+  fuzzy name 0.9 x similarity; with no reference in the payment, the one
+  customer among those the name fits that has an open item of exactly the
+  amount gains 0.8 more; when the payment fits a second customer nearly as
+  well (both proposals above 60 and within 15 points) each loses the
+  other's margin above 50, unless the best is named by the payment's
+  references and the rival only by its name and a similar amount.
 - allocation: references and amount equal 0.99, with a discount within terms
-  0.98, within the write-off tolerance 0.96, overpayment 0.95, short payment
+  0.98, within the write-off tolerance 0.96, overpayment 0.95 (0.93 when
+  the rest is over half but no open item of the customer could be it), short payment
   (rest to a deduction) 0.95 with a reason from the payer and 0.93 without;
   overpayment and short payment only when something besides the reference
   names the customer (a transposed digit makes a valid number of somebody
