@@ -25,8 +25,10 @@ from collections_app.matching.facts import (
 
 
 def without_references(
-    ctx: Context, customer_id: int
+    ctx: Context, customer_id: int, *, combinations: bool = True
 ) -> list[tuple[float, list[Allocation], Decimal, DeductionPlan | None, list[Reason]]]:
+    """``combinations=False`` leaves out the subset search, the costly part,
+    for customers far down the list of candidates."""
     payment = ctx.payment
     items = ctx.index.by_customer.get(customer_id, [])
     options: list[tuple[float, list[Allocation], Decimal, DeductionPlan | None, list[Reason]]] = []
@@ -84,11 +86,15 @@ def without_references(
         return options
     same = [(item, value) for item, value in converted if item.currency == payment.currency]
     pool = same[:SUBSET_ITEM_LIMIT]
-    combos = subsets(
-        [item for item, _ in pool],
-        [value or ZERO for _, value in pool],
-        payment.amount,
-        ctx.policy.max_subset_size,
+    combos = (
+        subsets(
+            [item for item, _ in pool],
+            [value or ZERO for _, value in pool],
+            payment.amount,
+            ctx.policy.max_subset_size,
+        )
+        if combinations
+        else []
     )
     for rank, combo in enumerate(combos):
         chosen = [pool[i][0] for i in combo]

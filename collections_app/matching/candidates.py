@@ -4,6 +4,7 @@ payer's name) and a strength per piece of evidence."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -101,12 +102,12 @@ def reference_hits(payment: PaymentFacts, index: MatchIndex) -> dict[int, RefHit
 
 
 def _digit_tokens(texts: list[tuple[str, bool]]) -> list[str]:
-    return [
-        token
-        for text, _advice in texts
-        for token in reference_tokens(text)
-        if any(char.isdigit() for char in token)
-    ]
+    return [token for text, _advice in texts for token in _tokens_with_digits(text)]
+
+
+@functools.lru_cache(maxsize=4_096)  # one payment's texts, asked once per candidate customer
+def _tokens_with_digits(text: str) -> tuple[str, ...]:
+    return tuple(token for token in reference_tokens(text) if any(c.isdigit() for c in token))
 
 
 def _near_miss(item: CandidateItem, tokens: list[str], index: MatchIndex) -> RefHit | None:
@@ -239,15 +240,23 @@ class Referenced:
 
 
 def referenced_items(
-    payment: PaymentFacts, index: MatchIndex, hits: dict[int, RefHit], customer_id: int
+    payment: PaymentFacts,
+    index: MatchIndex,
+    hits: dict[int, RefHit],
+    customer_id: int,
+    *,
+    near_misses: bool = True,
 ) -> Referenced:
+    """The customer's documents the payment names; ``near_misses=False``
+    skips comparing the customer's own items one by one (the costly part,
+    spent on the best-evidenced customers only)."""
     own = [hit for hit in hits.values() if index.items[hit.item_id].customer_id == customer_id]
     # Near misses among this customer's other open items: the customer is
     # named by other evidence, so the few items to compare are its own. A
     # token that names one of them is not also a near miss of its neighbour.
     named = {index.digit_forms_of(index.items[hit.item_id]) for hit in own}
     tokens = [t for t in _digit_tokens(_tokens(payment)) if digit_forms(t) not in named]
-    if tokens:
+    if tokens and near_misses:
         taken = {hit.item_id for hit in own}
         for item in index.by_customer.get(customer_id, []):
             if item.id not in taken and (hit := _near_miss(item, tokens, index)) is not None:

@@ -8,16 +8,25 @@ database here: ``collections_app.services.matching`` loads a ``MatchIndex``
 once per statement (a few queries) and applies what comes back, so a 10,000
 line statement is matched in memory.
 
+Modules: ``facts`` (the values and the index), ``candidates`` (who paid),
+``allocation`` / ``by_reference`` / ``by_amount`` (what for), this one
+(ranking and rival customers).
+
 Confidence = customer certainty x allocation certainty:
 
 - customer: evidence strengths combine as independent signals
   (1 - prod(1 - s)): payer account learned 0.99, document references 0.97
-  (mangled 0.93), learned alias or exact name 0.95, fuzzy name
-  0.9 x similarity; when the payment fits a second customer nearly as well
-  (both proposals above 60 and within 15 points) the best loses the rival's
-  margin above 50.
+  (mangled 0.93; a near miss, one edit from the number and settled to the
+  cent, 0.9), learned alias or exact name 0.95 (every namesake tried),
+  fuzzy name 0.9 x similarity; with no reference in the payment, the one
+  customer among those the name fits that has an open item of exactly the
+  amount gains 0.8 more; when the payment fits a second customer nearly as
+  well (both proposals above 60 and within 15 points) each loses the
+  other's margin above 50, unless the best is named by the payment's
+  references and the rival only by its name and a similar amount.
 - allocation: references and amount equal 0.99, with a discount within terms
-  0.98, within the write-off tolerance 0.96, overpayment 0.95, short payment
+  0.98, within the write-off tolerance 0.96, overpayment 0.95 (0.93 when
+  the rest is over half but no open item of the customer could be it), short payment
   (rest to a deduction) 0.95 with a reason from the payer and 0.93 without;
   overpayment and short payment only when something besides the reference
   names the customer (a transposed digit makes a valid number of somebody
@@ -82,6 +91,9 @@ def _confidence(customer_score: float, certainty: float) -> int:
 # name ("Smith Group", "Weber") names a dozen namesakes equally, and which of
 # them the amount fits is what tells them apart.
 CUSTOMER_LIMIT = 30
+# Customers (best evidence first) that get the costly searches: subsets of
+# their open items, near misses among their own numbers.
+COMBINATION_RANKS = 3
 # What the amount adds when it singles out one customer among those the
 # payer's name fits: a cent-exact open amount is rare in one customer's few
 # items, so it is evidence of its own, independent of the name.
@@ -103,19 +115,23 @@ def match_payment(payment: PaymentFacts, index: MatchIndex, policy: Policy) -> l
     ranked = sorted(evidence.items(), key=lambda kv: kv[1].score, reverse=True)
     ctx = Context(payment, index, policy)
     options_of: dict[int, list[Option]] = {}
-    for customer_id, customer_evidence in ranked[:CUSTOMER_LIMIT]:
+    for rank, (customer_id, customer_evidence) in enumerate(ranked[:CUSTOMER_LIMIT]):
         # Evidence beyond the reference itself: a transposed digit can make
         # a reference point at someone else's invoice; a payer account, an
         # alias or the payer's name cannot be wrong in the same way.
         corroborated = any(r.code not in REFERENCE_ONLY for r in customer_evidence.reasons)
-        referenced = referenced_items(payment, index, hits, customer_id)
+        referenced = referenced_items(
+            payment, index, hits, customer_id, near_misses=rank < COMBINATION_RANKS
+        )
         options: list[Option] = []
         if referenced:
             result = by_references(ctx, referenced, corroborated=corroborated)
             if result is not None:
                 options.append(result)
         if not options:
-            options = without_references(ctx, customer_id)
+            # A combination by name alone is never applied on its own; the
+            # subset search is spent on the best-evidenced few only.
+            options = without_references(ctx, customer_id, combinations=rank < COMBINATION_RANKS)
         options_of[customer_id] = options
     if not hits:
         _amount_singles_out(ctx, evidence, options_of)

@@ -19,6 +19,7 @@ exactly (the engine's rule, not this module's).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -80,6 +81,7 @@ def number_keys(number: str) -> set[str]:
     return {key for key in keys if key and key not in {"#", "~"}}
 
 
+@functools.lru_cache(maxsize=65_536)  # the same tokens are compared with many items
 def digit_forms(text: str) -> tuple[str, str]:
     """The digits of a document number after its prefix, as written and with
     each group's leading zeros dropped, confusables folded:

@@ -23,6 +23,17 @@ from collections_app.matching.normalize import (
     reference_keys,
     resembles,
 )
+from collections_app.models import MatchProposal, Payment, PaymentStatus
+from collections_app.services import statement_match, statements_import
+from otc.tenancy.context import tenant_context
+from tests.collections_app.conftest import (
+    SYSTEM,
+    customer,
+    invoice,
+    refreshed,
+    statement,
+    tx,
+)
 
 D = Decimal
 DAY = date(2026, 11, 20)
@@ -276,3 +287,37 @@ def test_a_learned_payer_account_names_the_customer_without_a_name_match():
         pay("466.27", "Zahlung", "K. GmbH", account="GB75 VDRD 4632 7780 7727 37"), idx, POLICY
     )
     assert applied(proposals) == (1, [1])
+
+
+# -- through the database, two tenants ------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_name_only_payment_is_applied_in_its_tenant_and_the_other_is_untouched(
+    in_tenant_a, tenant_b
+):
+
+    tenant = in_tenant_a
+    namesakes = [customer(tenant, f"W{n}", name) for n, name in enumerate(NAMESAKES.values())]
+    for position, cust in enumerate(namesakes[:4]):
+        invoice(tenant, cust, f"INV-2026-00070{position}", f"{500 + position}.00")
+    paid = invoice(tenant, namesakes[2], "INV-2026-000799", "1177.67")
+    with tenant_context(tenant_b):  # its base currency is USD
+        weber_b = customer(tenant_b, "W9", "Weber GmbH", currency="USD")
+        theirs = invoice(tenant_b, weber_b, "INV-2026-000799", "1177.67", currency="USD")
+    result = statements_import(
+        tenant=tenant,
+        actor=SYSTEM,
+        statements=[statement("S-NAME", tx("1177.67", name="WEBER", text="Zahlung", e2e="N1"))],
+        file_sha256="S-NAME".ljust(64, "0"),
+        match=False,
+    )
+    statement_match(tenant=tenant, statement_id=result.statements[0].pk)
+    payment = Payment.objects.get(end_to_end_id="N1")
+    assert payment.status == PaymentStatus.APPLIED
+    assert refreshed(paid).open_amount == D("0.00")
+    proposal = MatchProposal.objects.get(payment=payment, auto_applied=True)
+    assert "only customer of that name" in proposal.explanation
+    with tenant_context(tenant_b):
+        assert refreshed(theirs).open_amount == D("1177.67")
+        assert not Payment.objects.for_tenant(tenant_b).exists()
