@@ -59,6 +59,26 @@ class _Line:
     base_amount: Decimal
 
 
+def _posting_lines(
+    *, tenant: Tenant, posting: Posting, customer: Customer, lines: list[_Line]
+) -> list[PostingLine]:
+    """The rows of one posting, unsaved (callers write many postings' rows in
+    one INSERT)."""
+    return [
+        PostingLine(
+            tenant=tenant,
+            posting=posting,
+            account=line.account,
+            customer=customer,
+            open_item=line.item,
+            currency=line.currency,
+            amount=line.amount,
+            base_amount=line.base_amount,
+        )
+        for line in lines
+    ]
+
+
 def _post(
     *,
     tenant: Tenant,
@@ -81,19 +101,7 @@ def _post(
         created_by=actor.user,
     )
     PostingLine.objects.for_tenant(tenant).bulk_create(
-        [
-            PostingLine(
-                tenant=tenant,
-                posting=posting,
-                account=line.account,
-                customer=customer,
-                open_item=line.item,
-                currency=line.currency,
-                amount=line.amount,
-                base_amount=line.base_amount,
-            )
-            for line in lines
-        ]
+        _posting_lines(tenant=tenant, posting=posting, customer=customer, lines=lines)
     )
     return posting
 
@@ -220,22 +228,15 @@ def ledger_items_post_many(
         )
         lines: list[PostingLine] = []
         for item, posting, (entry, signed, _, base) in zip(items, postings, prepared, strict=True):
-            for account, open_item, amount, base_amount in (
-                (Account.RECEIVABLE, item, signed, base),
-                (_COUNTER_ACCOUNT[entry.kind], None, -signed, -base),
-            ):
-                lines.append(
-                    PostingLine(
-                        tenant=tenant,
-                        posting=posting,
-                        account=account,
-                        customer=entry.customer,
-                        open_item=open_item,
-                        currency=entry.currency,
-                        amount=amount,
-                        base_amount=base_amount,
-                    )
-                )
+            lines += _posting_lines(
+                tenant=tenant,
+                posting=posting,
+                customer=entry.customer,
+                lines=[
+                    _Line(Account.RECEIVABLE, item, entry.currency, signed, base),
+                    _Line(_COUNTER_ACCOUNT[entry.kind], None, entry.currency, -signed, -base),
+                ],
+            )
         PostingLine.objects.for_tenant(tenant).bulk_create(lines, batch_size=2000)
         audit_record_many(
             tenant=tenant,
@@ -696,19 +697,12 @@ def _move_open_amounts(*, tenant: Tenant, actor: Actor, moves: list[_Move]) -> l
                 ],
             ),
         ):
-            lines += [
-                PostingLine(
-                    tenant=tenant,
-                    posting=posting,
-                    account=line.account,
-                    customer=customers[source.customer_id],
-                    open_item=line.item,
-                    currency=line.currency,
-                    amount=line.amount,
-                    base_amount=line.base_amount,
-                )
-                for line in posted
-            ]
+            lines += _posting_lines(
+                tenant=tenant,
+                posting=posting,
+                customer=customers[source.customer_id],
+                lines=posted,
+            )
         applications.append(
             Application(
                 tenant=tenant,
@@ -1158,19 +1152,9 @@ def ledger_apply_many(
             ]
             if fx_gain:
                 posted.append(_Line(Account.FX_GAIN_LOSS, None, base_currency, -fx_gain, -fx_gain))
-            lines += [
-                PostingLine(
-                    tenant=tenant,
-                    posting=posting,
-                    account=line.account,
-                    customer=customers[debit.customer_id],
-                    open_item=line.item,
-                    currency=line.currency,
-                    amount=line.amount,
-                    base_amount=line.base_amount,
-                )
-                for line in posted
-            ]
+            lines += _posting_lines(
+                tenant=tenant, posting=posting, customer=customers[debit.customer_id], lines=posted
+            )
             applications.append(
                 Application(
                     tenant=tenant,
