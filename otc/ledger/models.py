@@ -27,7 +27,7 @@ from django.db import models
 from django.db.models import Q
 from djmoney.models.fields import CurrencyField
 
-from otc.tenancy.models import TenantOwnedModel
+from otc.tenancy.models import Tenant, TenantOwnedModel
 
 AMOUNT_DIGITS, AMOUNT_DECIMALS = 18, 4  # up to four minor units (CLF), stored exactly
 RATE_DIGITS, RATE_DECIMALS = 20, 10
@@ -60,6 +60,12 @@ class ItemStatus(models.TextChoices):
 
 
 class OpenItem(TenantOwnedModel):
+    # Every index of this table leads with the tenant; an index of the tenant
+    # alone only costs inserts, and the planner wrongly prefers it (it is in
+    # physical order) over (tenant, customer, ...) for one customer's items
+    # once other tenants' rows are many: a credit check read 55,000 rows for
+    # 5,000 (33 ms instead of 5 ms).
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=False, editable=False)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="ledger_items"
     )
