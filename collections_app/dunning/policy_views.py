@@ -21,6 +21,7 @@ field they name, or above the form. Only roles that may work collections
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -133,6 +134,36 @@ def _forms_valid(*forms_: forms.Form) -> bool:
     return all(results)
 
 
+def _change_saved(
+    request: HttpRequest,
+    *,
+    policy: DunningPolicy,
+    form: forms.Form,
+    change: Callable[[PolicyInput], PolicyInput],
+    routes: Callable[[], list[_Route]] | None = None,
+) -> bool:
+    """Apply `change` to the policy through the service. When it is refused,
+    put the errors on `form` (at the fields `routes()` names; it is called
+    after the change ran, so it can use what the change worked out) and
+    return False."""
+    try:
+        dunning_policy_change(
+            tenant=_tenant(request),
+            actor=Actor.from_request(request),
+            policy_id=policy.pk,
+            change=change,
+        )
+    except ValidationFailed as error:
+        _show_errors(error, routes() if routes else [_Route("", form)], form)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    except DomainError as error:
+        form.add_error(None, error.detail)
+    else:
+        return True
+    return False
+
+
 @require_perm(Perm.COLLECTIONS_WORK)
 def policy_create(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
@@ -206,20 +237,9 @@ def policy_edit(request: HttpRequest, policy_id: int) -> HttpResponse:
         form = PolicyForm(request.POST)
         if form.is_valid():
             header = form.header()
-            try:
-                dunning_policy_change(
-                    tenant=tenant,
-                    actor=Actor.from_request(request),
-                    policy_id=policy.pk,
-                    change=lambda data: replace(data, **header),
-                )
-            except ValidationFailed as error:
-                _show_errors(error, [_Route("", form)], form)
-            except NotFound as exc:
-                raise Http404(str(exc)) from exc
-            except DomainError as error:
-                form.add_error(None, error.detail)
-            else:
+            if _change_saved(
+                request, policy=policy, form=form, change=lambda data: replace(data, **header)
+            ):
                 messages.success(request, "Policy saved.")
                 return redirect(_detail_url(policy.pk))
     return render(
@@ -260,25 +280,14 @@ def level_add(request: HttpRequest, policy_id: int) -> HttpResponse:
                 placed.update(index=index, source=levels.index(source) + 1)
                 return replace(data, levels=levels)
 
-            try:
-                dunning_policy_change(
-                    tenant=tenant,
-                    actor=Actor.from_request(request),
-                    policy_id=policy.pk,
-                    change=insert,
-                )
-            except ValidationFailed as error:
+            def routes() -> list[_Route]:
                 index = placed.get("index", len(current.levels))
-                routes = [
+                return [
                     _Route(f"levels[{index}].", form),
                     _Route(f"levels[{index + 1}].", form, frozenset({"days_overdue"})),
                 ]
-                _show_errors(error, routes, form)
-            except NotFound as exc:
-                raise Http404(str(exc)) from exc
-            except DomainError as error:
-                form.add_error(None, error.detail)
-            else:
+
+            if _change_saved(request, policy=policy, form=form, change=insert, routes=routes):
                 number = placed["index"] + 1
                 messages.success(
                     request,
@@ -310,24 +319,11 @@ def level_edit(request: HttpRequest, policy_id: int, number: int) -> HttpRespons
                 levels[index] = form.level(list(levels[index].templates))
                 return replace(data, levels=levels)
 
-            try:
-                dunning_policy_change(
-                    tenant=tenant,
-                    actor=Actor.from_request(request),
-                    policy_id=policy.pk,
-                    change=edit,
-                )
-            except ValidationFailed as error:
-                routes = [
-                    _Route(f"levels[{number - 1}].", form),
-                    _Route(f"levels[{number}].", form, frozenset({"days_overdue"})),
-                ]
-                _show_errors(error, routes, form)
-            except NotFound as exc:
-                raise Http404(str(exc)) from exc
-            except DomainError as error:
-                form.add_error(None, error.detail)
-            else:
+            routes = [
+                _Route(f"levels[{number - 1}].", form),
+                _Route(f"levels[{number}].", form, frozenset({"days_overdue"})),
+            ]
+            if _change_saved(request, policy=policy, form=form, change=edit, routes=lambda: routes):
                 messages.success(request, f"Level {number} saved.")
                 return redirect(_detail_url(policy.pk, number))
     return render(
@@ -436,21 +432,11 @@ def template_edit(
                 levels[index] = replace(levels[index], templates=changed)
                 return replace(data, levels=levels)
 
-            try:
-                dunning_policy_change(
-                    tenant=tenant,
-                    actor=Actor.from_request(request),
-                    policy_id=policy.pk,
-                    change=save,
-                )
-            except ValidationFailed as error:
+            def routes() -> list[_Route]:
                 prefix = f"levels[{number - 1}].templates[{placed.get('template', 0)}]."
-                _show_errors(error, [_Route(prefix, form)], form)
-            except NotFound as exc:
-                raise Http404(str(exc)) from exc
-            except DomainError as error:
-                form.add_error(None, error.detail)
-            else:
+                return [_Route(prefix, form)]
+
+            if _change_saved(request, policy=policy, form=form, change=save, routes=routes):
                 messages.success(
                     request,
                     f"Template of level {number} in {_LANGUAGE_NAMES[draft.language]} saved.",
