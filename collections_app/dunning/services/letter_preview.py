@@ -23,13 +23,12 @@ from django.template.loader import render_to_string
 from collections_app.dunning.models import ChargeKind, DunningLevel, DunningTemplate
 from collections_app.dunning.services import documents as fmt
 from collections_app.dunning.services.letters import (
-    LetterContent,
-    LetterLine,
-    letter_contact_name,
+    LetterItem,
+    LetterTexts,
+    letter_compose,
     template_preview_html,
 )
 from collections_app.dunning.services.policies import TemplateInput, dunning_template_errors
-from collections_app.dunning.services.templating import render_template_text
 from otc.customers.models import Customer
 from otc.errors import ValidationFailed
 from otc.fx.money import quantize_money
@@ -119,53 +118,26 @@ def dunning_letter_preview(
             else f"{customer.display_name} has no open item; the letter lists none."
         )
     items.sort(key=lambda aged: (-aged.days_past_due, aged.item.pk))
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    lines = []
-    for aged in items:
-        item = aged.item
-        totals[item.currency] += aged.open_amount
-        lines.append(
-            LetterLine(
-                number=item.number,
-                document_date=fmt.short_date(item.document_date, locale),
-                due_date=fmt.short_date(item.due_date, locale) if item.due_date else "",
+    content = letter_compose(
+        tenant=tenant,
+        customer=customer,
+        texts=LetterTexts(locale, draft.subject, draft.body, draft.letter_text),
+        level_name=level.name,
+        items=[
+            LetterItem(
+                number=aged.item.number,
+                document_date=aged.item.document_date,
+                due_date=aged.item.due_date,
                 days_overdue=aged.days_past_due,
-                level=level.name,
-                open_amount=fmt.money(aged.open_amount, item.currency, locale),
+                level_name=level.name,
+                open_amount=aged.open_amount,
+                currency=aged.item.currency,
             )
-        )
-    total_texts = [fmt.money(amount, cur, locale) for cur, amount in sorted(totals.items())]
-    fee_texts = _charges(level, items, as_of, locale)
-    values = {
-        "customer_name": customer.display_name,
-        "customer_number": customer.number,
-        "contact_name": letter_contact_name(tenant, customer),
-        "company_name": tenant.legal_name or tenant.name,
-        "run_date": fmt.long_date(as_of, locale),
-        "level_name": level.name,
-        "total_due": ", ".join(total_texts),
-        "item_count": str(len(lines)),
-        "oldest_due_date": lines[0].due_date if lines else "",
-        "max_days_overdue": str(max((line.days_overdue for line in lines), default=0)),
-        "fees": "\n".join(fee_texts),
-        "items": "\n".join(
-            f"{line.number}  {line.due_date}  {line.days_overdue}  {line.open_amount}"
-            for line in lines
-        ),
-    }
-    content = LetterContent(
-        language=locale,
-        subject=render_template_text(draft.subject, values).replace("\n", " ")[:300],
-        body=render_template_text(draft.body, values),
-        letter_text=render_template_text(draft.letter_text, values),
-        lines=lines,
-        totals=total_texts,
-        fees=fee_texts,
-        aging=[
-            (bucket.label, fmt.money(amount, aging.base_currency, locale))
-            for bucket, amount in zip(aging.buckets, aging.amounts, strict=True)
+            for aged in items
         ],
-        aging_total=fmt.money(aging.total, aging.base_currency, locale),
+        fees=_charges(level, items, as_of, locale),
+        run_date=as_of,
+        aging=aging,
     )
     html = render_to_string(
         "collections_app/dunning/letter_pdf.html",
@@ -175,7 +147,7 @@ def dunning_letter_preview(
             "customer": customer,
             "content": content,
             "paragraphs": [p for p in content.letter_text.split("\n\n") if p.strip()],
-            "date": values["run_date"],
+            "date": fmt.long_date(as_of, locale),
             "preview_note": note,
         },
     )

@@ -58,7 +58,7 @@ from otc.customers.selectors import customer_contacts_for_role
 from otc.fx.money import quantize_money
 from otc.fx.selectors.rates import fx_rate
 from otc.ledger.models import ItemKind
-from otc.ledger.selectors import customer_aging
+from otc.ledger.selectors import CustomerAging, customer_aging
 from otc.ledger.services import ledger_item_post
 from otc.tenancy.models import Tenant
 
@@ -131,69 +131,128 @@ def letter_recipients(*, tenant: Tenant, customer: Customer) -> list[str]:
     return []
 
 
-def letter_content(*, tenant: Tenant, letter: DunningLetter) -> LetterContent:
-    """What the letter says, figures formatted in its language."""
-    template = _template_for(tenant, letter)
-    locale = template.language
-    notices = list(
-        DunningNotice.objects.for_tenant(tenant)
-        .filter(letter=letter)
-        .select_related("open_item", "level")
-        .order_by("-days_overdue", "open_item_id")
-    )
+@dataclass(frozen=True)
+class LetterItem:
+    """One open item as a letter lists it."""
+
+    number: str
+    document_date: date
+    due_date: date | None
+    days_overdue: int
+    level_name: str
+    open_amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class LetterTexts:
+    """A template's three texts in one language."""
+
+    language: str
+    subject: str
+    body: str
+    letter_text: str
+
+
+def letter_compose(
+    *,
+    tenant: Tenant,
+    customer: Customer,
+    texts: LetterTexts,
+    level_name: str,
+    items: list[LetterItem],
+    fees: list[str],
+    run_date: date,
+    aging: CustomerAging,
+) -> LetterContent:
+    """Fill `texts` for `customer` with `items` (listed in the given order),
+    figures formatted in the texts' language: the one composer of a sent
+    letter and of the policy editor's preview."""
+    locale = texts.language
     totals: dict[str, Decimal] = defaultdict(Decimal)
     lines = []
-    for notice in notices:
-        item = notice.open_item
-        totals[notice.currency] += notice.open_amount
+    for item in items:
+        totals[item.currency] += item.open_amount
         lines.append(
             LetterLine(
                 number=item.number,
                 document_date=fmt.short_date(item.document_date, locale),
                 due_date=fmt.short_date(item.due_date, locale) if item.due_date else "",
-                days_overdue=notice.days_overdue,
-                level=notice.level.name,
-                open_amount=fmt.money(notice.open_amount, notice.currency, locale),
+                days_overdue=item.days_overdue,
+                level=item.level_name,
+                open_amount=fmt.money(item.open_amount, item.currency, locale),
             )
         )
     total_texts = [fmt.money(amount, cur, locale) for cur, amount in sorted(totals.items())]
-    fee_texts = [
-        f"{charge.get_kind_display()}: {fmt.money(charge.amount, charge.currency, locale)}"
-        for charge in DunningCharge.objects.for_tenant(tenant).filter(letter=letter).order_by("id")
-    ]
-    aging = customer_aging(
-        tenant=tenant, customer=letter.customer, as_of=letter.run.run_date, with_items=False
-    )
     values = {
-        "customer_name": letter.customer.display_name,
-        "customer_number": letter.customer.number,
-        "contact_name": letter_contact_name(tenant, letter.customer),
+        "customer_name": customer.display_name,
+        "customer_number": customer.number,
+        "contact_name": letter_contact_name(tenant, customer),
         "company_name": tenant.legal_name or tenant.name,
-        "run_date": fmt.long_date(letter.run.run_date, locale),
-        "level_name": letter.level.name,
+        "run_date": fmt.long_date(run_date, locale),
+        "level_name": level_name,
         "total_due": ", ".join(total_texts),
         "item_count": str(len(lines)),
         "oldest_due_date": max(lines, key=lambda line: line.days_overdue).due_date if lines else "",
-        "max_days_overdue": str(max((n.days_overdue for n in notices), default=0)),
-        "fees": "\n".join(fee_texts),
+        "max_days_overdue": str(max((line.days_overdue for line in lines), default=0)),
+        "fees": "\n".join(fees),
         "items": "\n".join(
             f"{line.number}  {line.due_date}  {line.days_overdue}  {line.open_amount}"
             for line in lines
         ),
     }
     return LetterContent(
-        language=template.language,
-        subject=render_template_text(template.subject, values).replace("\n", " ")[:300],
-        body=render_template_text(template.body, values),
-        letter_text=render_template_text(template.letter_text, values),
+        language=locale,
+        subject=render_template_text(texts.subject, values).replace("\n", " ")[:300],
+        body=render_template_text(texts.body, values),
+        letter_text=render_template_text(texts.letter_text, values),
         lines=lines,
         totals=total_texts,
-        fees=fee_texts,
+        fees=fees,
         aging=[
             (bucket.label, fmt.money(amount, aging.base_currency, locale))
             for bucket, amount in zip(aging.buckets, aging.amounts, strict=True)
         ],
         aging_total=fmt.money(aging.total, aging.base_currency, locale),
+    )
+
+
+def letter_content(*, tenant: Tenant, letter: DunningLetter) -> LetterContent:
+    """What the letter says, figures formatted in its language."""
+    template = _template_for(tenant, letter)
+    locale = template.language
+    notices = (
+        DunningNotice.objects.for_tenant(tenant)
+        .filter(letter=letter)
+        .select_related("open_item", "level")
+        .order_by("-days_overdue", "open_item_id")
+    )
+    fee_texts = [
+        f"{charge.get_kind_display()}: {fmt.money(charge.amount, charge.currency, locale)}"
+        for charge in DunningCharge.objects.for_tenant(tenant).filter(letter=letter).order_by("id")
+    ]
+    return letter_compose(
+        tenant=tenant,
+        customer=letter.customer,
+        texts=LetterTexts(locale, template.subject, template.body, template.letter_text),
+        level_name=letter.level.name,
+        items=[
+            LetterItem(
+                number=notice.open_item.number,
+                document_date=notice.open_item.document_date,
+                due_date=notice.open_item.due_date,
+                days_overdue=notice.days_overdue,
+                level_name=notice.level.name,
+                open_amount=notice.open_amount,
+                currency=notice.currency,
+            )
+            for notice in notices
+        ],
+        fees=fee_texts,
+        run_date=letter.run.run_date,
+        aging=customer_aging(
+            tenant=tenant, customer=letter.customer, as_of=letter.run.run_date, with_items=False
+        ),
     )
 
 
