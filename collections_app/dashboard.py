@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.urls import reverse
-from django.utils import timezone
 
 from collections_app.selectors import cash_metrics
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardFigure
@@ -18,7 +18,7 @@ from otc.web.dashboards import DashboardFigure
 def cash_figures(tenant: Tenant, viewer: Role) -> list[DashboardFigure]:
     if not role_can(viewer, Perm.CASH_VIEW):
         return []
-    today = timezone.localdate()
+    today = tenant_today(tenant)
     metrics = cash_metrics(tenant=tenant, date_from=today - timedelta(days=30), date_to=today)
     queue_note = " · ".join(
         f"{amount} {currency}" for currency, amount in metrics.queue_amount_by_currency.items()

@@ -23,7 +23,6 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collections_app import selectors, services
@@ -34,6 +33,7 @@ from otc.audit.services import Actor
 from otc.customers.models import Customer
 from otc.customers.selectors import customer_get
 from otc.errors import DomainError, NotFound
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page
@@ -88,7 +88,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         tenant=tenant, status=status, search=search, max_confidence=max_confidence
     )
     listing = list_page(request, payments, sortable=QUEUE_SORTABLE, default_sort="-date")
-    today = timezone.localdate()
+    today = tenant_today(tenant)
     metrics = selectors.cash_metrics(
         tenant=tenant, date_from=today - timedelta(days=30), date_to=today
     )
@@ -421,8 +421,8 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
     )
     metrics = selectors.cash_metrics(
         tenant=tenant,
-        date_from=statement.from_date or timezone.localdate(),
-        date_to=statement.to_date or timezone.localdate(),
+        date_from=statement.from_date or tenant_today(tenant),
+        date_to=statement.to_date or tenant_today(tenant),
         statement_id=statement.pk,
     )
     return render(

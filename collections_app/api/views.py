@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -42,6 +41,7 @@ from otc.api.pagination import CursorPagination, paginated_response
 from otc.api.views import TenantAPIView
 from otc.customers.selectors import customer_get
 from otc.errors import NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.roles import Perm
 
 TAGS = ["Cash application"]
@@ -377,7 +377,7 @@ class CashMetricsApi(_CashView):
     def get(self, request: Request) -> Response:
         filters = MetricsFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        today = timezone.localdate()
+        today = tenant_today(self.tenant)
         date_to: date = filters.validated_data.get("date_to", today)
         date_from: date = filters.validated_data.get("date_from", date_to - timedelta(days=30))
         statement_id = filters.validated_data.get("statement_id")

@@ -4,9 +4,9 @@ today's worklist, promises due, broken promises and cash collected this month.""
 from __future__ import annotations
 
 from django.urls import reverse
-from django.utils import timezone
 
 from collections_app.dunning.selectors import collector_figures
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardFigure
@@ -16,7 +16,7 @@ from otc.web.templatetags.otc_format import format_money
 def collections_figures(tenant: Tenant, viewer: Role) -> list[DashboardFigure]:
     if not role_can(viewer, Perm.COLLECTIONS_VIEW):
         return []
-    figures = collector_figures(tenant=tenant, day=timezone.localdate())
+    figures = collector_figures(tenant=tenant, day=tenant_today(tenant))
     worklist_url = reverse("collections:worklist")
     currency = figures.base_currency
     locale = tenant.locale

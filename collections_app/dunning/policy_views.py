@@ -30,7 +30,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
@@ -60,6 +59,7 @@ from collections_app.dunning.services.templating import PLACEHOLDERS
 from otc.audit.services import Actor
 from otc.customers.models import DOCUMENT_LANGUAGES, Customer
 from otc.errors import DomainError, NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.permissions import require_perm
@@ -453,7 +453,7 @@ def template_edit(
         level=level,
         form=form,
         language=language,
-        today=timezone.localdate(),
+        today=tenant_today(tenant),
     )
 
 
@@ -517,7 +517,7 @@ def letter_preview(
     tenant = _tenant(request)
     policy = _policy_or_404(tenant, policy_id)
     level = _level_or_404(policy, number)
-    today = timezone.localdate()
+    today = tenant_today(tenant)
     form = TemplateForm(request.POST, language_choices=list(DOCUMENT_LANGUAGES))
     preview_form = PreviewForm(request.POST, prefix="preview")
     if not _forms_valid(form, preview_form):

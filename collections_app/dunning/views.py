@@ -23,7 +23,6 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -55,6 +54,7 @@ from otc.customers.models import Customer
 from otc.customers.selectors import collector_choices, customer_get
 from otc.errors import DomainError, NotFound, ValidationFailed
 from otc.ledger.models import DEBIT_KINDS, ItemStatus, OpenItem
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page
@@ -91,7 +91,7 @@ def _apply_errors(form: Any, error: ValidationFailed) -> None:
 @transaction.atomic
 def worklist(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
-    today = timezone.localdate()
+    today = tenant_today(tenant)
     if not selectors.worklist_computed(tenant=tenant, day=today):
         collection_priorities_compute(tenant=tenant, day=today)
     form = WorklistFilterForm(request.GET or None)
@@ -312,7 +312,7 @@ def customer_collections(request: HttpRequest, customer_id: int) -> HttpResponse
                 prefix="dispute", invoice_choices=_disputable_invoice_choices(tenant, customer)
             ),
             "can_work": can(request, Perm.COLLECTIONS_WORK),
-            "today": timezone.localdate(),
+            "today": tenant_today(tenant),
         },
     )
 
@@ -322,7 +322,7 @@ def customer_collections(request: HttpRequest, customer_id: int) -> HttpResponse
 def customer_statement(request: HttpRequest, customer_id: int) -> HttpResponse:
     tenant = _tenant(request)
     customer = _customer_or_404(tenant, customer_id)
-    today = timezone.localdate()
+    today = tenant_today(tenant)
     pdf = statement_of_account_pdf(tenant=tenant, customer=customer, as_of=today)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
@@ -334,7 +334,7 @@ def customer_statement(request: HttpRequest, customer_id: int) -> HttpResponse:
 @require_perm(Perm.COLLECTIONS_VIEW)
 def runs(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
-    form = StartRunForm(initial={"run_date": timezone.localdate()})
+    form = StartRunForm(initial={"run_date": tenant_today(tenant)})
     if request.method == "POST":
         if not can(request, Perm.COLLECTIONS_WORK):
             raise Http404("Not found")
@@ -343,7 +343,7 @@ def runs(request: HttpRequest) -> HttpResponse:
             from collections_app.dunning.tasks import run_dunning
 
             run_date = form.cleaned_data["run_date"]
-            if run_date > timezone.localdate():
+            if run_date > tenant_today(tenant):
                 form.add_error("run_date", "A run cannot be started for a future day.")
             else:
                 run_dunning.delay_on_commit(tenant.pk, run_date.isoformat(), RunTrigger.MANUAL)
@@ -370,7 +370,7 @@ def runs(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.COLLECTIONS_VIEW)
 def run_preview(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
-    today = timezone.localdate()
+    today = tenant_today(tenant)
     pairs = dunning_due_pairs(tenant=tenant, day=today)
     customers = {
         c.pk: c
@@ -505,6 +505,6 @@ def template_preview(request: HttpRequest, template_id: int) -> HttpResponse:
 @require_perm(Perm.COLLECTIONS_WORK)
 def worklist_refresh(request: HttpRequest) -> HttpResponse:
     tenant = _tenant(request)
-    collection_priorities_compute(tenant=tenant, day=timezone.localdate())
+    collection_priorities_compute(tenant=tenant, day=tenant_today(tenant))
     messages.success(request, "Priorities recomputed from the ledger as it is now.")
     return redirect("collections:worklist")

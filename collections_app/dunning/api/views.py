@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -46,6 +45,7 @@ from collections_app.dunning.services.runs import (
 from collections_app.dunning.services.selection import dunning_due_pairs
 from otc.api.pagination import CursorPagination, paginated_response
 from otc.api.views import TenantAPIView
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.roles import Perm
 
 TAGS = ["Collections"]
@@ -145,8 +145,8 @@ class RunListApi(_CollectionsView):
     def post(self, request: Request) -> Response:
         data = RunInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        run_date = data.validated_data.get("run_date") or timezone.localdate()
-        if run_date > timezone.localdate():
+        run_date = data.validated_data.get("run_date") or tenant_today(self.tenant)
+        if run_date > tenant_today(self.tenant):
             raise serializers.ValidationError({"run_date": ["A run cannot be for a future day."]})
         run = dunning_run_start(
             tenant=self.tenant, actor=self.actor, run_date=run_date, trigger=RunTrigger.MANUAL
@@ -221,7 +221,7 @@ class RunPreviewApi(_CollectionsView):
     def get(self, request: Request) -> Response:
         query = PreviewQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        day = query.validated_data.get("day") or timezone.localdate()
+        day = query.validated_data.get("day") or tenant_today(self.tenant)
         pairs = dunning_due_pairs(tenant=self.tenant, day=day)
         return Response(
             {
@@ -351,8 +351,8 @@ class WorklistApi(_CollectionsView):
     def get(self, request: Request) -> Response:
         filters = WorklistFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        day = filters.validated_data.get("day") or timezone.localdate()
-        if day == timezone.localdate() and not selectors.worklist_computed(
+        day = filters.validated_data.get("day") or tenant_today(self.tenant)
+        if day == tenant_today(self.tenant) and not selectors.worklist_computed(
             tenant=self.tenant, day=day
         ):
             collection_priorities_compute(tenant=self.tenant, day=day)

@@ -60,6 +60,7 @@ from otc.fx.selectors.rates import fx_rate
 from otc.ledger.models import ItemKind
 from otc.ledger.selectors import CustomerAging, customer_aging
 from otc.ledger.services import ledger_item_post
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 MAX_ATTEMPTS = 5
@@ -470,11 +471,11 @@ def _sample_values(tenant: Tenant, level_name: str, locale: str) -> dict[str, st
         "customer_number": "K00042",
         "contact_name": "Alex Example",
         "company_name": tenant.legal_name or tenant.name,
-        "run_date": fmt.long_date(timezone.localdate(), locale),
+        "run_date": fmt.long_date(tenant_today(tenant), locale),
         "level_name": level_name,
         "total_due": sample_total,
         "item_count": "2",
-        "oldest_due_date": fmt.short_date(timezone.localdate() - timedelta(days=30), locale),
+        "oldest_due_date": fmt.short_date(tenant_today(tenant) - timedelta(days=30), locale),
         "max_days_overdue": "30",
         "fees": "",
         "items": f"INV-1001  …  30  {sample_total}",
@@ -494,7 +495,7 @@ def template_preview_html(*, tenant: Tenant, template: DunningTemplate) -> str:
         lines=[
             LetterLine(
                 number="INV-1001",
-                document_date=fmt.short_date(timezone.localdate() - timedelta(days=60), locale),
+                document_date=fmt.short_date(tenant_today(tenant) - timedelta(days=60), locale),
                 due_date=values["oldest_due_date"],
                 days_overdue=30,
                 level=template.level.name,

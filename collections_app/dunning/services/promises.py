@@ -20,7 +20,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q, Sum
-from django.utils import timezone
 
 from collections_app.dunning.models import (
     ActivityKind,
@@ -35,6 +34,7 @@ from otc.customers.models import Customer
 from otc.errors import IllegalTransition, NotFound, ValidationFailed
 from otc.fx.money import quantize_money
 from otc.ledger.models import DEBIT_KINDS, Application, ApplicationKind, ItemStatus, OpenItem
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 PROMISE_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -141,7 +141,7 @@ def promise_record(*, tenant: Tenant, actor: Actor, data: PromiseInput) -> Promi
     amount = quantize_money(data.amount, data.currency) if data.amount else Decimal(0)
     if amount <= 0:
         errors["amount"] = ["The promised amount must be greater than zero."]
-    if data.promised_date < timezone.localdate():
+    if data.promised_date < tenant_today(tenant):
         errors["promised_date"] = ["The promised date cannot be in the past."]
     items = list(
         OpenItem.objects.for_tenant(tenant).filter(
@@ -194,7 +194,7 @@ def promise_cancel(*, tenant: Tenant, actor: Actor, promise_id: int) -> PromiseT
     )
     if promise is None:
         raise NotFound("No such promise to pay.")
-    _transition(promise, PromiseStatus.CANCELLED, on=timezone.localdate())
+    _transition(promise, PromiseStatus.CANCELLED, on=tenant_today(tenant))
     promise.save(update_fields=["status", "resolved_on", "updated_at"])
     audit_record(
         tenant=tenant, actor=actor, action="collections.promise_cancelled", instance=promise

@@ -14,6 +14,7 @@ from collections_app.strategies.models import CollectionTask, TaskStatus
 from otc.audit.services import Actor, audit_record
 from otc.customers.selectors import collector_choices
 from otc.errors import IllegalTransition, NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.transitions import TransitionTable
 
@@ -63,7 +64,7 @@ def task_done(*, tenant: Tenant, actor: Actor, task_id: int) -> CollectionTask:
 @transaction.atomic
 def task_snooze(*, tenant: Tenant, actor: Actor, task_id: int, until: date) -> CollectionTask:
     task = _lock(tenant, task_id)
-    if until <= timezone.localdate():
+    if until <= tenant_today(tenant):
         raise ValidationFailed(
             "Snooze until a day after today.", errors={"until": ["Choose a day after today."]}
         )

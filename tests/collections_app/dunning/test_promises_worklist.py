@@ -215,3 +215,33 @@ def test_timeline_and_follow_ups(tenant_a):
         pay(tenant_a, c1, inv, "100.00", DAY)
         kinds = sorted(entry.kind for entry in customer_timeline(tenant=tenant_a, customer=c1))
         assert kinds == ["call", "note", "payment", "promise"]
+
+
+def test_a_promise_for_the_tenants_today_is_accepted_while_the_server_day_differs(tenant_a):
+    """02:00 UTC on 25 November is still the 24th in New York: a promise for
+    the 24th is for today there, not in the past; one for the 23rd is."""
+    tenant_a.timezone = "America/New_York"
+    tenant_a.save(update_fields=["timezone"])
+    with time_machine.travel("2026-11-25T02:00:00Z", tick=False), tenant_context(tenant_a):
+        c1 = customer(tenant_a, "C1")
+        inv = invoice(tenant_a, c1, "INV-1", "250.00", due=date(2026, 11, 1))
+
+        def promise(on: date) -> PromiseToPay:
+            return promise_record(
+                tenant=tenant_a,
+                actor=SYSTEM,
+                data=PromiseInput(
+                    customer_id=c1.pk,
+                    amount=Decimal("250.00"),
+                    currency="EUR",
+                    promised_date=on,
+                    item_ids=[inv.pk],
+                ),
+            )
+
+        assert promise(date(2026, 11, 24)).promised_date == date(2026, 11, 24)
+        with pytest.raises(ValidationFailed) as refused:
+            promise(date(2026, 11, 23))
+        assert refused.value.errors == {
+            "promised_date": ["The promised date cannot be in the past."]
+        }
