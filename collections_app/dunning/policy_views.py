@@ -316,7 +316,9 @@ def level_edit(request: HttpRequest, policy_id: int, number: int) -> HttpRespons
             def edit(data: PolicyInput) -> PolicyInput:
                 index = _level_index(data, number)
                 levels = list(data.levels)
-                levels[index] = form.level(list(levels[index].templates))
+                levels[index] = replace(
+                    form.level(list(levels[index].templates)), level_id=levels[index].level_id
+                )
                 return replace(data, levels=levels)
 
             routes = [

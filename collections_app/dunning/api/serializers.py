@@ -31,6 +31,12 @@ class TemplateSerializer(serializers.Serializer[Any]):
 
 
 class LevelSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(
+        required=False,
+        help_text="The level's id as read: send it back to keep the level (and the letters "
+        "already sent at it) when levels are inserted or reordered; without ids, levels "
+        "are matched by their place.",
+    )
     number = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=100)
     days_overdue = serializers.IntegerField(min_value=-365, max_value=3650)
@@ -79,6 +85,7 @@ class PolicyInputSerializer(serializers.Serializer[Any]):
             is_active=data["is_active"],
             levels=[
                 LevelInput(
+                    level_id=level.get("id"),
                     name=level["name"],
                     days_overdue=level["days_overdue"],
                     channel=level["channel"],
@@ -115,6 +122,7 @@ class PolicyOutputSerializer(serializers.ModelSerializer[DunningPolicy]):
     def get_levels(self, policy: DunningPolicy) -> list[dict[str, Any]]:
         return [
             {
+                "id": level.pk,
                 "number": level.number,
                 "name": level.name,
                 "days_overdue": level.days_overdue,

@@ -3,8 +3,12 @@ and decide which policy applies to a customer.
 
 A policy's levels are given in order and must have strictly ascending days
 overdue (two levels on the same day, or a later level before an earlier one,
-overlap). Levels keep their identity by number across edits, because sent
-notices point at them; a level that has been sent cannot be removed.
+overlap). Sent notices point at their level, so a level keeps its row across
+edits: matched by its id when the input carries it (the HTML editor, an API
+client that sends the ids it read), else by its number. A level that has
+been sent can be edited but neither removed nor moved to another place
+(inserting a level before it would renumber it, and the letters already
+sent at its number would be read as another level's).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from django.db.models import ProtectedError
 from collections_app.dunning.models import (
     DunningChannel,
     DunningLevel,
+    DunningNotice,
     DunningPolicy,
     DunningSettings,
     DunningTemplate,
@@ -50,6 +55,9 @@ class LevelInput:
     fee_currency: str = "EUR"
     interest_rate_percent: Decimal = Decimal(0)
     templates: list[TemplateInput] = field(default_factory=list)
+    # The level's row when the input was read from the policy; None for a new
+    # level (or an input that identifies levels by their place).
+    level_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -149,16 +157,56 @@ def _validate(data: PolicyInput) -> None:
         raise ValidationFailed(first, errors=errors, code="invalid_dunning_policy")
 
 
+def _level_rows(
+    tenant: Tenant, policy: DunningPolicy, levels: list[LevelInput]
+) -> tuple[list[DunningLevel | None], dict[int, DunningLevel]]:
+    """The existing row each input level updates (None: a new level), and
+    all the policy's rows by id. Refuses to move a sent level."""
+    existing = {level.pk: level for level in policy.levels.all()}
+    by_number = {level.number: level for level in existing.values()}
+    by_id = any(data.level_id is not None for data in levels)
+    rows: list[DunningLevel | None] = []
+    for number, data in enumerate(levels, start=1):
+        if not by_id:
+            rows.append(by_number.get(number))
+        elif data.level_id is None:
+            rows.append(None)
+        elif data.level_id in existing:
+            rows.append(existing[data.level_id])
+        else:
+            raise NotFound("No such dunning level.")
+    moved = {
+        row.pk: row for number, row in enumerate(rows, start=1) if row and row.number != number
+    }
+    sent = set(
+        DunningNotice.objects.for_tenant(tenant)
+        .filter(level_id__in=moved)
+        .values_list("level_id", flat=True)
+        .distinct()
+    )
+    if sent:
+        level = min((moved[pk] for pk in sent), key=lambda row: row.number)
+        raise ConflictError(
+            f"Level {level.number} ({level.name}) has been sent and keeps its place: add new "
+            "levels after it, or make a new policy.",
+            code="dunning_level_in_use",
+        )
+    return rows, existing
+
+
 def _save_levels(tenant: Tenant, policy: DunningPolicy, levels: list[LevelInput]) -> None:
-    existing = {level.number: level for level in policy.levels.all()}
-    # Park the days of kept levels out of the way first: the unique
-    # (policy, days) constraint would refuse a swap written in order.
+    rows, existing = _level_rows(tenant, policy, levels)
+    # Park the numbers and days of kept levels out of the way first: the
+    # unique (policy, number) and (policy, days) constraints would refuse a
+    # swap written in order.
     for level in existing.values():
         level.days_overdue = -30000 - level.number
-        level.save(update_fields=["days_overdue"])
-    for number, data in enumerate(levels, start=1):
-        if number in existing:
-            level = existing.pop(number)
+        level.number = 1000 + level.number
+        level.save(update_fields=["number", "days_overdue"])
+    for number, (data, row) in enumerate(zip(levels, rows, strict=True), start=1):
+        if row is not None:
+            level = existing.pop(row.pk)
+            level.number = number
         else:
             level = DunningLevel(tenant=tenant, policy=policy, number=number)
         level.name = data.name.strip()
@@ -184,7 +232,8 @@ def _save_levels(tenant: Tenant, policy: DunningPolicy, levels: list[LevelInput]
         DunningTemplate.objects.for_tenant(tenant).filter(level=level).exclude(
             language__in=kept_languages
         ).delete()
-    for number, level in existing.items():
+    for level in existing.values():
+        number = level.number - 1000
         try:
             with transaction.atomic():
                 level.templates.all().delete()
@@ -264,6 +313,7 @@ def dunning_policy_input(*, tenant: Tenant, policy: DunningPolicy) -> PolicyInpu
     ):
         levels.append(
             LevelInput(
+                level_id=level.pk,
                 name=level.name,
                 days_overdue=level.days_overdue,
                 channel=level.channel,

@@ -300,6 +300,65 @@ def test_a_level_already_sent_cannot_be_deleted(book, tenant_a, signed_in_client
 
 
 @time_machine.travel(DAY, tick=False)
+def test_a_sent_level_keeps_its_row_and_its_place(book, tenant_a, signed_in_client):
+    """Letters point at their level: a new level may not push a sent one to
+    another number; one after it goes in, and editing the sent level keeps
+    its row (the letter shows the level it was sent at)."""
+    client = signed_in_client(tenant_a, "credit_manager")
+    url = f"{BASE}/{book['policy'].pk}"
+    with tenant_context(tenant_a):
+        dunning_run_start(tenant=tenant_a, actor=SYSTEM, run_date=DAY, trigger="manual")
+        sent = DunningLetter.objects.get().level
+    assert (sent.number, sent.name) == (2, "First reminder")
+    level = {
+        "name": "Courtesy call",
+        "days_overdue": "3",
+        "channel": "email",
+        "fee_amount": "0",
+        "fee_currency": "EUR",
+        "interest_rate_percent": "0",
+    }
+    before = _snapshot(tenant_a)
+    response = client.post(f"{url}/levels/new/", level, follow=True)
+    assert "Level 2 (First reminder) has been sent and keeps its place" in (
+        response.content.decode()
+    )
+    assert _snapshot(tenant_a) == before
+
+    # Between the sent level and the next: only unsent levels move.
+    response = client.post(f"{url}/levels/new/", {**level, "days_overdue": "14"})
+    assert response.status_code == 302
+    response = client.post(
+        f"{url}/levels/2/",
+        {**level, "name": "First reminder (e-mail)", "days_overdue": "8"},
+    )
+    assert response.status_code == 302
+    with tenant_context(tenant_a):
+        levels = list(
+            DunningLevel.objects.filter(policy=book["policy"])
+            .order_by("number")
+            .values_list("id", "number", "name", "days_overdue")
+        )
+        letter = DunningLetter.objects.select_related("level").get()
+    assert [row[1:] for row in levels] == [
+        (1, "Friendly reminder", -3),
+        (2, "First reminder (e-mail)", 8),
+        (3, "Courtesy call", 14),
+        (4, "Second reminder", 21),
+        (5, "Final demand", 45),
+    ]
+    assert levels[1][0] == sent.pk
+    assert (letter.level.pk, letter.level.number) == (sent.pk, 2)
+    # The texts of the moved levels moved with them.
+    with tenant_context(tenant_a):
+        assert set(
+            DunningTemplate.objects.filter(
+                level__number=4, level__policy=book["policy"]
+            ).values_list("language", flat=True)
+        ) == {"en", "de"}
+
+
+@time_machine.travel(DAY, tick=False)
 def test_preview_fills_the_draft_for_a_real_customer_without_saving(
     book, tenant_a, signed_in_client
 ):
