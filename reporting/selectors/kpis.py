@@ -242,8 +242,24 @@ def kpi_months(
 
 
 def _receivables_at(month: date, item_rows: list[Any], applied_rows: list[Any]) -> Decimal:
-    billed = sum((row[4] for row in item_rows if row[0] <= month), ZERO)
-    applied = sum((row[5] for row in applied_rows if row[0] <= month and row[1] <= month), ZERO)
+    """Receivables at the end of `month` (its first day): what was billed up
+    to then less what was applied to it up to then."""
+    billed = sum(
+        (
+            amount
+            for doc_month, _due, _side, _kind, _after, amount in item_rows
+            if doc_month <= month
+        ),
+        ZERO,
+    )
+    applied = sum(
+        (
+            amount
+            for applied_month, doc_month, _due, _side, _kind, _after, amount, _late in applied_rows
+            if applied_month <= month and doc_month <= month
+        ),
+        ZERO,
+    )
     return billed - applied
 
 

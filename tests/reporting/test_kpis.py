@@ -58,6 +58,8 @@ def test_months_match_raw_rows(book):
             assert figures.end == end
             expected = raw_receivables(tenant, end)
             assert (figures.receivables, figures.current, figures.deductions) == expected
+            opening = raw_receivables(tenant, figures.month - timedelta(days=1))[0]
+            assert figures.opening_receivables == opening
             sales = sum(
                 (
                     item.base_amount
@@ -70,6 +72,12 @@ def test_months_match_raw_rows(book):
                 Decimal(0),
             )
             assert figures.sales == sales
+            assert figures.kpis["cei"] == formulas.collection_effectiveness_index(
+                opening_receivables=opening,
+                sales=sales,
+                closing_receivables=expected[0],
+                closing_current=expected[1],
+            )
     today = months[-1]
     # Today: 4,100 open (1,000 + 1,600 + 500 + 100 deduction + USD 900), 1,000 not yet due.
     assert (today.receivables, today.current, today.deductions) == (
