@@ -29,6 +29,7 @@ from otc.ledger.selectors import ledger_version
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardPanel
+from otc.web.templatetags.otc_format import format_money
 from reporting.charts import aging_chart
 from reporting.presentation import dso_trend_chart, forecast_chart, kpi_tiles
 from reporting.selectors.aging import AgingQuery, aging_report, top_overdue_customers
@@ -134,8 +135,9 @@ def _render(tenant: Tenant) -> list[dict[str, object]]:
                 "reporting/panels/chart.html",
                 {
                     "chart": forecast_chart(forecast),
-                    "note": f"Expected receipts per week: {forecast.total_base:,.2f} {base} "
-                    "in all, from each customer's recent payment habits.",
+                    "note": "Expected receipts per week: "
+                    f"{format_money(forecast.total_base, base, tenant.locale)} in all, from each "
+                    "customer's recent payment habits.",
                 },
             ),
             "testid": "executive-forecast",

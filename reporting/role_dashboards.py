@@ -25,6 +25,7 @@ from deductions.selectors import QueueFilters, deduction_queue
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardPanel
+from otc.web.templatetags.otc_format import format_money
 from reporting.charts import Bar, aging_chart, bar_chart, grouped_bar_chart
 from reporting.selectors.aging import AgingQuery, aging_report
 from reporting.selectors.common import BookFilter, tenant_today
@@ -254,7 +255,8 @@ def deduction_panels(tenant: Tenant, viewer: Role, user: object = None) -> list[
                 bucket.label,
                 bucket.base_amount,
                 DEDUCTION_AGE_COLOURS[min(index, len(DEDUCTION_AGE_COLOURS) - 1)],
-                f"{bucket.label}: {bucket.count} open, {bucket.base_amount:,.2f} {base}",
+                f"{bucket.label}: {bucket.count} open, "
+                f"{format_money(bucket.base_amount, base, tenant.locale)}",
             )
             for index, bucket in enumerate(by_age)
         ],

@@ -13,6 +13,7 @@ from otc.customers.models import Customer
 from otc.errors import ValidationFailed
 from otc.ledger.selectors import customer_aging
 from otc.tenancy.models import Tenant
+from otc.web.templatetags.otc_format import format_money
 from reporting.charts import aging_chart
 from reporting.models import ReportKind
 from reporting.presentation import dso_trend_chart, forecast_chart, kpi_tiles
@@ -134,13 +135,18 @@ def kpi_pack_document(
                 aging_totals.buckets if aging_totals else [Decimal(0)] * len(labels),
                 currency=base,
             ),
-            note=f"Open receivables {aging_totals.total:,.2f} {base}" if aging_totals else "",
+            note=f"Open receivables {format_money(aging_totals.total, base, tenant.locale)}"
+            if aging_totals
+            else "",
         ),
         Chart("DSO trend", dso_trend_chart(months), note="Days, at each month end."),
         Chart(
             f"Cash forecast, next 13 weeks ({base})",
             forecast_chart(forecast),
-            note=f"Expected receipts: {forecast.total_base:,.2f} {base} in all.",
+            note=(
+                f"Expected receipts: {format_money(forecast.total_base, base, tenant.locale)} "
+                "in all."
+            ),
         ),
     ]
     trend = Table(
@@ -268,10 +274,13 @@ def cash_forecast_document(
         charts=[Chart(f"Expected receipts per week ({base})", forecast_chart(forecast))],
         tables=[weeks, backtest_table],
         notes=[
-            f"Expected after the 13 weeks: {forecast.later_base:,.2f} {base}.",
+            (
+                "Expected after the 13 weeks: "
+                f"{format_money(forecast.later_base, base, tenant.locale)}."
+            ),
             (
                 f"More than 30 days past the expected date, not forecast: "
-                f"{forecast.stale_base:,.2f} {base}."
+                f"{format_money(forecast.stale_base, base, tenant.locale)}."
             ),
         ],
     )
@@ -390,7 +399,8 @@ def deductions_document(
             ("owner", figures.by_owner),
         )
     ]
-    notes = [f"{figures.open_count} open deductions, {figures.open_base:,.2f} {base}."]
+    open_text = format_money(figures.open_base, base, tenant.locale)
+    notes = [f"{figures.open_count} open deductions, {open_text}."]
     if figures.days_deductions_outstanding is not None:
         notes.append(f"Days deductions outstanding: {figures.days_deductions_outstanding}.")
     return ReportDocument(
