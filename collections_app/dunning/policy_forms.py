@@ -18,23 +18,52 @@ from otc.web.forms import currency_choices
 RISK_CLASS_CHOICES = [(c, f"Class {c}") for c in "ABCDE"]
 _PLACEHOLDER_HELP = "Placeholders: " + ", ".join("{" + name + "}" for name in PLACEHOLDERS)
 
-# What a new policy's first level says until someone writes better: it uses
-# only documented placeholders, so it saves as it is.
-DEFAULT_SUBJECT = "{level_name}: {total_due} overdue"
-DEFAULT_BODY = (
-    "Dear {contact_name},\n\n"
-    "according to our records the following items are overdue:\n\n"
-    "{items}\n\n"
-    "Please pay {total_due} within the next few days. If you have already paid, "
-    "please disregard this message.\n\n"
-    "Kind regards\n{company_name}"
-)
-DEFAULT_LETTER_TEXT = (
-    "Dear {contact_name},\n\n"
-    "{item_count} items on your account with {company_name} are overdue, the oldest "
-    "since {oldest_due_date}. Please pay {total_due}.\n\n"
-    "{fees}"
-)
+# What a new policy's first level says until someone writes better, in the
+# languages we have a text for: it uses only documented placeholders, so it
+# saves as it is.
+DEFAULT_TEMPLATES = {
+    "en": TemplateInput(
+        language="en",
+        subject="{level_name}: {total_due} overdue",
+        body=(
+            "Dear {contact_name},\n\n"
+            "according to our records the following items are overdue:\n\n"
+            "{items}\n\n"
+            "Please pay {total_due} within the next few days. If you have already paid, "
+            "please disregard this message.\n\n"
+            "Kind regards\n{company_name}"
+        ),
+        letter_text=(
+            "Dear {contact_name},\n\n"
+            "{item_count} items on your account with {company_name} are overdue, the oldest "
+            "since {oldest_due_date}. Please pay {total_due}.\n\n"
+            "{fees}"
+        ),
+    ),
+    "de": TemplateInput(
+        language="de",
+        subject="{level_name}: {total_due} überfällig",
+        body=(
+            "Sehr geehrte(r) {contact_name},\n\n"
+            "laut unserer Buchhaltung sind folgende Posten überfällig:\n\n"
+            "{items}\n\n"
+            "Bitte überweisen Sie {total_due} in den nächsten Tagen. Sollten Sie bereits "
+            "gezahlt haben, betrachten Sie dieses Schreiben bitte als gegenstandslos.\n\n"
+            "Mit freundlichen Grüßen\n{company_name}"
+        ),
+        letter_text=(
+            "Sehr geehrte(r) {contact_name},\n\n"
+            "{item_count} Posten Ihres Kontos bei {company_name} sind überfällig, der älteste "
+            "seit {oldest_due_date}. Bitte zahlen Sie {total_due}.\n\n"
+            "{fees}"
+        ),
+    ),
+}
+
+
+def default_template(language: str) -> TemplateInput:
+    """The starting text in `language`, or in English where we have none."""
+    return DEFAULT_TEMPLATES.get(language, DEFAULT_TEMPLATES["en"])
 
 
 class PolicyForm(forms.Form):

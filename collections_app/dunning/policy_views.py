@@ -37,20 +37,17 @@ from django.views.decorators.http import require_POST
 from collections_app.dunning import selectors
 from collections_app.dunning.models import DunningChannel, DunningLevel, DunningPolicy
 from collections_app.dunning.policy_forms import (
-    DEFAULT_BODY,
-    DEFAULT_LETTER_TEXT,
-    DEFAULT_SUBJECT,
     LevelForm,
     PolicyForm,
     PreviewForm,
     TemplateForm,
+    default_template,
 )
 from collections_app.dunning.services.documents import html_to_pdf
 from collections_app.dunning.services.letter_preview import dunning_letter_preview
 from collections_app.dunning.services.policies import (
     LevelInput,
     PolicyInput,
-    TemplateInput,
     dunning_policy_change,
     dunning_policy_create,
     dunning_policy_input,
@@ -186,12 +183,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
     template_form = TemplateForm(
         data,
         prefix="template",
-        initial={
-            "language": _tenant_language(tenant),
-            "subject": DEFAULT_SUBJECT,
-            "body": DEFAULT_BODY,
-            "letter_text": DEFAULT_LETTER_TEXT,
-        },
+        initial=TemplateForm.initial_from(default_template(_tenant_language(tenant))),
     )
     if data is not None and _forms_valid(policy_form, level_form, template_form):
         policy_input = PolicyInput(
@@ -415,7 +407,7 @@ def template_edit(
     else:
         # A new language starts from the level's first template, to translate.
         first = next(iter(templates.values()), None)
-        start = first or TemplateInput("en", DEFAULT_SUBJECT, DEFAULT_BODY, DEFAULT_LETTER_TEXT)
+        start = first or default_template("en")
         initial = {**TemplateForm.initial_from(start), "language": missing[0][0]}
     choices = [(language, _LANGUAGE_NAMES[language])] if language else missing
     form = TemplateForm(initial=initial, language_choices=choices)

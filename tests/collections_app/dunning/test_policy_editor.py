@@ -62,6 +62,21 @@ def _template_post(**overrides):
     return data
 
 
+@pytest.mark.parametrize(
+    ("locale", "language", "text"),
+    [("de-DE", "de", "Sehr geehrte(r) {contact_name}"), ("en", "en", "Dear {contact_name}")],
+)
+def test_a_new_policy_starts_with_a_text_in_the_tenants_language(
+    tenant_a, signed_in_client, locale, language, text
+):
+    tenant_a.locale = locale
+    tenant_a.save(update_fields=["locale"])
+    client = signed_in_client(tenant_a, "credit_manager")
+    form = client.get(f"{BASE}/new/").context["template_form"]
+    assert form.initial["language"] == language
+    assert form.initial["body"].startswith(text)
+
+
 @time_machine.travel(DAY, tick=False)
 def test_create_a_policy_through_the_page(book, tenant_a, tenant_b, signed_in_client):
     client = signed_in_client(tenant_a, "credit_manager")
