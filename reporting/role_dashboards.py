@@ -152,7 +152,7 @@ def collector_panels(tenant: Tenant, viewer: Role, user: object = None) -> list[
             url=worklist_url,
         ),
         DashboardPanel(
-            title=f"Overdue by bucket, {whose} ({base})",
+            title=f"Aging, {whose} ({base})",
             html=_panel(
                 "collector_aging.html",
                 tenant,
