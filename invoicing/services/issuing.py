@@ -18,7 +18,8 @@ inside the transaction).
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+import json
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -331,6 +332,7 @@ def issue_locked(
     return invoice
 
 
+# What issuing sets on each document, in the order of _SAVE_ISSUED_SQL.
 _ISSUE_COLUMNS = (
     "status",
     "issue_date",
@@ -349,26 +351,45 @@ _ISSUE_COLUMNS = (
     "issued_at",
     "updated_at",
 )
-# One UPDATE per row sent as a pipelined batch (psycopg executemany):
-# Django's bulk_update builds a CASE per column and row, which costs more
-# Python time than issuing itself at a thousand rows.
+# The whole batch in one UPDATE, its rows as one JSON document (a single
+# parameter): Django's bulk_update builds a CASE per column and row, and an
+# UPDATE per row costs a plan and a round trip each (a third of the time of
+# issuing a thousand). Amounts and dates travel as their exact text (str,
+# isoformat), never as JSON numbers, so nothing passes through a float.
 _SAVE_ISSUED_SQL = """
-UPDATE invoicing_invoice SET
-    status = %s, issue_date = %s, due_date = %s, discount_date = %s, discount_amount = %s,
-    net_amount = %s, tax_amount = %s, gross_amount = %s, number = %s, open_item_id = %s,
-    installment_count = %s, fx_rate = %s, base_currency = %s, base_gross_amount = %s,
-    issued_at = %s, updated_at = %s
-WHERE id = %s AND tenant_id = %s
+UPDATE invoicing_invoice AS i SET
+    status = r.status, issue_date = r.issue_date, due_date = r.due_date,
+    discount_date = r.discount_date, discount_amount = r.discount_amount,
+    net_amount = r.net_amount, tax_amount = r.tax_amount, gross_amount = r.gross_amount,
+    number = r.number, open_item_id = r.open_item_id, installment_count = r.installment_count,
+    fx_rate = r.fx_rate, base_currency = r.base_currency,
+    base_gross_amount = r.base_gross_amount, issued_at = r.issued_at, updated_at = r.updated_at
+FROM jsonb_to_recordset(%s::jsonb) AS r(
+    id bigint, status varchar, issue_date date, due_date date, discount_date date,
+    discount_amount numeric, net_amount numeric, tax_amount numeric, gross_amount numeric,
+    number varchar, open_item_id bigint, installment_count smallint, fx_rate numeric,
+    base_currency varchar, base_gross_amount numeric, issued_at timestamptz,
+    updated_at timestamptz
+)
+WHERE i.id = r.id AND i.tenant_id = %s
 """
+
+
+def _json_text(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
 
 
 def _save_issued(*, tenant: Tenant, invoices: list[Invoice]) -> None:
     rows = [
-        [getattr(invoice, column) for column in _ISSUE_COLUMNS] + [invoice.pk, tenant.pk]
+        {"id": invoice.pk} | {column: getattr(invoice, column) for column in _ISSUE_COLUMNS}
         for invoice in invoices
     ]
     with transaction.get_connection().cursor() as cursor:
-        cursor.executemany(_SAVE_ISSUED_SQL, rows)
+        cursor.execute(_SAVE_ISSUED_SQL, [json.dumps(rows, default=_json_text), tenant.pk])
+        if cursor.rowcount != len(rows):
+            raise RuntimeError(f"Issued {cursor.rowcount} of {len(rows)} documents.")
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from otc.tenancy.models import TenantOwnedModel
+from otc.tenancy.models import Tenant, TenantOwnedModel
 
 
 class AuditEvent(TenantOwnedModel):
@@ -13,9 +13,17 @@ class AuditEvent(TenantOwnedModel):
     and a trigger refuses both for everyone (migration audit/0002).
     """
 
+    # Indexed as the first column of every index below, as reads go.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=False, editable=False)
     occurred_at = models.DateTimeField(auto_now_add=True)
+    # Shown with the event (a join on the user's key); no read filters on it.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # The API key is referenced by id and label, not by foreign key, so the
     # audit table never depends on (or blocks deleting) the key table.

@@ -66,8 +66,10 @@ class OpenItem(TenantOwnedModel):
     # once other tenants' rows are many: a credit check read 55,000 rows for
     # 5,000 (33 ms instead of 5 ms).
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=False, editable=False)
+    # Read one tenant's customer at a time, through (tenant, customer, ...)
+    # below; an index of the customer alone only cost every posting.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="ledger_items"
+        "customers.Customer", on_delete=models.PROTECT, related_name="ledger_items", db_index=False
     )
     kind = models.CharField(max_length=16, choices=ItemKind.choices)
     number = models.CharField(max_length=64)
@@ -219,6 +221,9 @@ class Account(models.TextChoices):
 
 
 class Posting(TenantOwnedModel):
+    # Led by ledger_posting_tenant_id_idx; an index of the tenant alone only
+    # cost every posting (and tempts the planner, see OpenItem).
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=False, editable=False)
     effective_date = models.DateField()
     memo = models.CharField(max_length=300)
     reverses = models.OneToOneField(
@@ -239,6 +244,9 @@ class Posting(TenantOwnedModel):
 
 
 class PostingLine(TenantOwnedModel):
+    # Led by ledger_line_posting_idx; an index of the tenant alone only cost
+    # every posting (and tempts the planner, see OpenItem).
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=False, editable=False)
     posting = models.ForeignKey(Posting, on_delete=models.PROTECT, related_name="lines")
     account = models.CharField(max_length=24, choices=Account.choices)
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
@@ -284,6 +292,9 @@ class CustomerBalance(TenantOwnedModel):
     0003), so reports rank a million items' customers without reading them.
     Never written by the application."""
 
+    # Led by the unique key; an index of the tenant alone only cost every
+    # posting the triggers fold in here.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=False, editable=False)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.DO_NOTHING, related_name="+"
     )
@@ -310,6 +321,9 @@ class AgingBalance(TenantOwnedModel):
     date, or the document date for items without one), kept like
     CustomerBalance: one customer's aging today is a handful of index rows."""
 
+    # Led by the unique key; an index of the tenant alone only cost every
+    # posting the triggers fold in here.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=False, editable=False)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.DO_NOTHING, related_name="+"
     )
@@ -347,6 +361,9 @@ class AgingChange(TenantOwnedModel):
     Kept by statement-level triggers on ledger_openitem and
     ledger_application (migration 0004); never written by the application."""
 
+    # Led by the unique key; an index of the tenant alone only cost every
+    # posting the triggers fold in here.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, db_index=False, editable=False)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.DO_NOTHING, related_name="+"
     )
