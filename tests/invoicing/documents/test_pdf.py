@@ -5,12 +5,14 @@ rendered once per module."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
 from decimal import Decimal
 
 import pytest
 import segno
 
+from invoicing.documents import pdf as pdf_module
 from invoicing.documents.examples import (
     EXAMPLE_BUYER_US,
     EXAMPLE_SELLER,
@@ -269,3 +271,39 @@ def test_a_credit_memo_on_account_prints_without_a_reference():
     assert "Credit memo" in page
     assert "Refers to invoice" not in page
     assert "This amount will be credited to your customer account." in page
+
+
+def test_rendering_pauses_the_garbage_collector_and_leaves_it_as_it_found_it():
+    seen = []
+    render = pdf_module.HTML.write_pdf
+
+    def spying_write_pdf(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return render(self, *args, **kwargs)
+
+    doc = example_document(lines=1)
+    assert gc.isenabled()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf_module.HTML, "write_pdf", spying_write_pdf)
+        render_invoice_pdf(doc)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            render_invoice_pdf(doc)
+            # Switched off by someone else: a render does not switch it on.
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    assert seen == [False, False]
+
+
+def test_a_failing_render_resumes_the_garbage_collector():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf_module, "render_to_string", _raise)
+        with pytest.raises(RuntimeError):
+            render_invoice_pdf(example_document(lines=1))
+    assert gc.isenabled()
+
+
+def _raise(*args, **kwargs):
+    raise RuntimeError("template failed")
