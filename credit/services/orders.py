@@ -206,6 +206,7 @@ def order_create(
                 for built_line in built:
                     built_line.order = order
                 OrderLine.objects.for_tenant(tenant).bulk_create(built)
+                _keep_lines(tenant, order, built)
         except IntegrityError:
             # The unique constraint is the duplicate check (one query fewer on
             # the hot path, and right under concurrent resends as well).
@@ -219,6 +220,17 @@ def order_create(
         else:
             _record_decision(tenant, actor, order, decision, resubmission=False, audit=[created])
     return order
+
+
+def _keep_lines(tenant: Tenant, order: Order, lines: list[OrderLine]) -> None:
+    """Leave the lines just written where ``order.lines.all()`` finds them,
+    as ``prefetch_related`` does: whoever shows the new order (the API
+    answers with it) does not read back what was just written."""
+    lines_queryset = OrderLine.objects.for_tenant(tenant).filter(order=order)
+    # What prefetch_related_objects stores (django.db.models.query.prefetch_one_level).
+    lines_queryset._result_cache = lines
+    lines_queryset._prefetch_done = True  # type: ignore[attr-defined]
+    order._prefetched_objects_cache = {"lines": lines_queryset}  # type: ignore[attr-defined]
 
 
 def _lock_order(tenant: Tenant, order: Order) -> Order:
