@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from otc.api.models import ApiKey
 from otc.errors import NotFound
+from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Tenant
 
 STATUS_ACTIVE = "active"
@@ -53,13 +54,22 @@ def api_key_list(*, tenant: Tenant, status: str = "", search: str = "") -> Query
     return keys
 
 
-def api_key_for_request(*, tenant: Tenant, api_key_id: int) -> ApiKey | None:
-    """The key an API request authenticates with: its own row only (no
-    creator or revoker joined, the tenant already in hand), as every request
-    reads it."""
-    api_key: ApiKey | None = ApiKey.objects.for_tenant(tenant).filter(pk=api_key_id).first()
-    if api_key is not None:
-        api_key.tenant = tenant
+def api_key_for_request(*, tenant_id: int, api_key_id: int) -> ApiKey | None:
+    """The key an API request authenticates with, read as its tenant, under
+    row-level security, together with that tenant if it is active: one
+    statement every request runs (no creator or revoker joined).
+
+    The tenant's id is all the database session needs (``app.tenant_id``),
+    so the read runs in the context of a stand-in holding only the id; the
+    caller then activates the tenant row read here."""
+    stand_in = Tenant(pk=tenant_id)
+    with tenant_context(stand_in):
+        api_key: ApiKey | None = (
+            ApiKey.objects.for_tenant(stand_in)
+            .select_related("tenant")
+            .filter(pk=api_key_id, tenant__is_active=True)
+            .first()
+        )
     return api_key
 
 
