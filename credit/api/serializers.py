@@ -20,8 +20,8 @@ from credit.models import (
     ReviewStatus,
     RiskClass,
 )
+from credit.selectors import order_customer_find
 from otc.api.serializers import StrictInputSerializer
-from otc.customers.models import Customer
 from otc.fx.money import quantize_money
 
 _AMOUNT_SCHEMA = {"type": "string", "format": "decimal", "example": "1190.00"}
@@ -144,8 +144,9 @@ class OrderInputSerializer(StrictInputSerializer):
         name = sent[0]
         value = attrs.pop(name)
         field = {"customer_id": "pk", "customer_external_ref": "external_ref"}.get(name, "number")
-        tenant = self.context["tenant"]
-        customer = Customer.objects.for_tenant(tenant).filter(**{field: value}).first()
+        customer = order_customer_find(
+            tenant=self.context["tenant"], by="id" if field == "pk" else field, value=value
+        )
         if customer is None:
             raise serializers.ValidationError({name: [f"No customer has the {field} {value}."]})
         attrs["customer"] = customer

@@ -5,11 +5,9 @@ security until a tenant is set, so resolution goes in three steps:
 1. the public prefix is looked up across tenants through the SECURITY
    DEFINER function behind ``selectors.api_key_candidates``;
 2. the digest of the presented key is compared in constant time;
-3. the key is read again through the normal, tenant-bound manager as its
-   tenant (under RLS, with the tenant row, active only, in the same
-   statement), and that tenant is activated (``otc.tenancy.context.activate``),
-   so everything after this point runs under RLS exactly like a browser
-   request.
+3. the key is read again as its tenant (which must be active), under RLS,
+   and that tenant is activated (``otc.tenancy.context.activate``), so
+   everything after this point runs under RLS exactly like a browser request.
 
 The Django request gets ``tenant`` and ``api_key`` (for ``Actor.from_request``
 and the audit trail); DRF's ``request.auth`` is the ``ApiKey``.
@@ -103,8 +101,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if len(matches) != 1:
             return None
         match = matches[0]
-        # Re-checked under RLS: the row read with the tenant's own rights
-        # (and the tenant, which must be active, in the same statement).
+        # Re-checked under RLS: the row read with the tenant's own rights.
         api_key = api_key_for_request(tenant_id=match.tenant_id, api_key_id=match.api_key_id)
         if api_key is None or api_key.revoked_at is not None:
             return None

