@@ -206,7 +206,7 @@ def _run(
         with CaptureQueriesContext(connection) as queries:
             submit("COUNTED")
     finally:
-        tenant_backend._set_tenant = set_tenant  # type: ignore[assignment]
+        tenant_backend._set_tenant = set_tenant
     print(
         f"statements per submission: {len(queries) + len(set_configs)} "
         f"({len(queries)} through Django, {len(set_configs)} set_config of the tenant)"
