@@ -42,11 +42,29 @@ from otc.tenancy.models import Tenant
 _AMOUNT = DecimalField(max_digits=20, decimal_places=4)
 
 
+# Reads every order submission makes are hand-written SQL through raw():
+# the same model instances for a fraction of the CPU the query compiler
+# takes to build these few fixed statements.
+_POLICY_SQL = "SELECT * FROM credit_creditpolicy WHERE tenant_id = %s"
+_CUSTOMER_BY = {"id": "id", "external_ref": "external_ref", "number": "number"}
+
+
 def credit_policy_get(*, tenant: Tenant) -> CreditPolicy:
     """The tenant's policy; a tenant that never saved one gets the defaults
     (created on first read, so every later decision names the same row)."""
-    policy, _ = CreditPolicy.objects.for_tenant(tenant).get_or_create(tenant=tenant)
+    policies = CreditPolicy.objects.for_tenant(tenant)
+    policy = next(iter(policies.raw(_POLICY_SQL, [tenant.pk])), None)
+    if policy is None:
+        policy, _ = policies.get_or_create(tenant=tenant)
     return policy
+
+
+def order_customer_find(*, tenant: Tenant, by: str, value: int | str) -> Customer | None:
+    """The customer an order names, by its id, external_ref or number (each
+    unique in the tenant), or None."""
+    column = _CUSTOMER_BY[by]
+    sql = f"SELECT * FROM customers_customer WHERE tenant_id = %s AND {column} = %s"  # noqa: S608  (a fixed column)
+    return next(iter(Customer.objects.for_tenant(tenant).raw(sql, [tenant.pk, value])), None)
 
 
 def credit_profile_find(*, tenant: Tenant, customer: Customer) -> CreditProfile | None:

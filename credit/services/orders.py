@@ -206,6 +206,7 @@ def order_create(
                 for built_line in built:
                     built_line.order = order
                 OrderLine.objects.for_tenant(tenant).bulk_create(built)
+                _keep_lines(tenant, order, built)
         except IntegrityError:
             # The unique constraint is the duplicate check (one query fewer on
             # the hot path, and right under concurrent resends as well).
@@ -221,6 +222,17 @@ def order_create(
     return order
 
 
+def _keep_lines(tenant: Tenant, order: Order, lines: list[OrderLine]) -> None:
+    """Leave the lines just written where ``order.lines.all()`` finds them,
+    as ``prefetch_related`` does: whoever shows the new order (the API
+    answers with it) does not read back what was just written."""
+    lines_queryset = OrderLine.objects.for_tenant(tenant).filter(order=order)
+    # What prefetch_related_objects stores (django.db.models.query.prefetch_one_level).
+    lines_queryset._result_cache = lines
+    lines_queryset._prefetch_done = True  # type: ignore[attr-defined]
+    order._prefetched_objects_cache = {"lines": lines_queryset}  # type: ignore[attr-defined]
+
+
 def _lock_order(tenant: Tenant, order: Order) -> Order:
     return (
         Order.objects.for_tenant(tenant)
@@ -230,6 +242,14 @@ def _lock_order(tenant: Tenant, order: Order) -> Order:
     )
 
 
+_LOCK_PROFILES_SQL = """
+SELECT * FROM credit_creditprofile
+WHERE tenant_id = %s AND customer_id = ANY(%s)
+ORDER BY id
+FOR UPDATE
+"""
+
+
 def _lock_profiles(
     tenant: Tenant, customer: Customer, root: Customer | None
 ) -> tuple[CreditProfile, CreditProfile | None]:
@@ -237,17 +257,19 @@ def _lock_profiles(
     primary-key order: the order every writer of several profiles (the
     nightly scoring batch too) takes, so two of them never deadlock."""
     wanted = [customer] if root is None else [root, customer]
-    rows = (
-        CreditProfile.objects.for_tenant(tenant)
-        .filter(customer_id__in=[c.pk for c in wanted])
-        .order_by("pk")
-        .select_for_update()
-    )
-    locked = {p.customer_id: p for p in rows}
+
+    def lock() -> dict[int, CreditProfile]:
+        # Hand-written (raw) like the other reads of every submission.
+        rows = CreditProfile.objects.for_tenant(tenant).raw(
+            _LOCK_PROFILES_SQL, [tenant.pk, [c.pk for c in wanted]]
+        )
+        return {p.customer_id: p for p in rows}
+
+    locked = lock()
     if len(locked) < len(wanted):  # a customer without a profile yet: create, then lock
         for missing in wanted:
             credit_profile_ensure(tenant=tenant, customer=missing)
-        locked = {p.customer_id: p for p in rows.all()}
+        locked = lock()
     return locked[customer.pk], (locked[root.pk] if root is not None else None)
 
 

@@ -5,9 +5,9 @@ security until a tenant is set, so resolution goes in three steps:
 1. the public prefix is looked up across tenants through the SECURITY
    DEFINER function behind ``selectors.api_key_candidates``;
 2. the digest of the presented key is compared in constant time;
-3. the tenant context is activated (``otc.tenancy.context.activate``) and the
-   key is read again through the normal, tenant-bound manager, so everything
-   after this point runs under RLS exactly like a browser request.
+3. the key is read again as its tenant (which must be active), under RLS,
+   and that tenant is activated (``otc.tenancy.context.activate``), so
+   everything after this point runs under RLS exactly like a browser request.
 
 The Django request gets ``tenant`` and ``api_key`` (for ``Actor.from_request``
 and the audit trail); DRF's ``request.auth`` is the ``ApiKey``.
@@ -27,7 +27,6 @@ from otc.api.models import ApiKey
 from otc.api.selectors import api_key_candidates, api_key_for_request
 from otc.api.services import api_key_touch
 from otc.tenancy.context import activate
-from otc.tenancy.models import Tenant
 
 AUTH_SCHEME = "Bearer"
 INVALID_KEY = "The API key is invalid or has been revoked."
@@ -102,12 +101,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         if len(matches) != 1:
             return None
         match = matches[0]
-        tenant = Tenant.objects.filter(pk=match.tenant_id, is_active=True).first()
-        if tenant is None:
-            return None
-        activate(tenant)
-        api_key = api_key_for_request(tenant=tenant, api_key_id=match.api_key_id)
         # Re-checked under RLS: the row read with the tenant's own rights.
+        api_key = api_key_for_request(tenant_id=match.tenant_id, api_key_id=match.api_key_id)
         if api_key is None or api_key.revoked_at is not None:
             return None
-        return api_key if digest_matches(plaintext, api_key.secret_hash) else None
+        if not digest_matches(plaintext, api_key.secret_hash):
+            return None
+        activate(api_key.tenant)
+        return api_key

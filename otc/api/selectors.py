@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from otc.api.models import ApiKey
 from otc.errors import NotFound
+from otc.tenancy.context import tenant_context
 from otc.tenancy.models import Tenant
 
 STATUS_ACTIVE = "active"
@@ -53,11 +54,25 @@ def api_key_list(*, tenant: Tenant, status: str = "", search: str = "") -> Query
     return keys
 
 
-def api_key_for_request(*, tenant: Tenant, api_key_id: int) -> ApiKey | None:
-    """The key an API request authenticates with: its own row only (no
-    creator or revoker joined, the tenant already in hand), as every request
-    reads it."""
-    api_key: ApiKey | None = ApiKey.objects.for_tenant(tenant).filter(pk=api_key_id).first()
+# Every API request reads its tenant and its key: hand-written SQL through
+# raw(), which builds the same model instances for about a third of the CPU
+# the query compiler takes (a millisecond per request).
+_ACTIVE_TENANT_SQL = "SELECT * FROM tenancy_tenant WHERE id = %s AND is_active"
+_API_KEY_SQL = "SELECT * FROM api_apikey WHERE id = %s AND tenant_id = %s"
+
+
+def api_key_for_request(*, tenant_id: int, api_key_id: int) -> ApiKey | None:
+    """The key an API request authenticates with, with its tenant (active
+    ones only), or None. The key is read as that tenant, under row-level
+    security: its own row only (no creator or revoker joined)."""
+    tenant = next(iter(Tenant.objects.raw(_ACTIVE_TENANT_SQL, [tenant_id])), None)
+    if tenant is None:
+        return None
+    with tenant_context(tenant):
+        api_key = next(
+            iter(ApiKey.objects.for_tenant(tenant).raw(_API_KEY_SQL, [api_key_id, tenant.pk])),
+            None,
+        )
     if api_key is not None:
         api_key.tenant = tenant
     return api_key

@@ -277,3 +277,67 @@ def test_order_outbox_for_polling(api_client_for, tenant_a, customer, theirs):
     after = erp.get("/api/v1/order-events/", {"after": events[0]["id"]}).json()
     assert [e["kind"] for e in after] == ["released"]
     assert erp.get("/api/v1/order-events/", {"after": events[1]["id"]}).json() == []
+
+
+def test_the_answer_to_a_submission_is_the_order_as_stored(api_client_for, tenant_a, customer):
+    """The POST answers from the order and lines it wrote, without reading
+    them back: it must equal what a later GET reads from the database."""
+    client = api_client_for(tenant_a)
+    lines = [
+        {"sku": "DU-1", "description": " Drive unit ", "quantity": "2.5", "unit_price": "99.99"},
+        {"description": "Gearbox", "quantity": "1", "unit_price": "100", "tax_rate": "19"},
+        {"description": "Freight", "quantity": "0.3333", "unit_price": "12.345678"},
+    ]
+    for ref, extra in (
+        ("SO-A", {"customer_po": "PO 7", "notes": "Ring first", "order_date": "2026-01-15"}),
+        ("SO-H", {"requested_ship_date": None, "lines": lines * 3}),  # held: over the limit
+        (None, {"submit": False}),
+    ):
+        payload = {**body(customer, external_ref=ref), "lines": lines, **extra}
+        if ref is None:
+            del payload["external_ref"]
+        created = client.post("/api/v1/orders/", payload)
+        assert created.status_code == 201, created.json()
+        answer = created.json()
+        assert answer == client.get(created["Location"]).json()
+        assert [line["position"] for line in answer["lines"]] == list(
+            range(1, len(payload["lines"]) + 1)
+        )
+    assert [o["status"] for o in client.get("/api/v1/orders/").json()["results"]] == [
+        "draft",
+        "held",
+        "approved",
+    ]
+
+
+def test_order_representation_is_drfs_own(tenant_a, customer):
+    """OrderOutputSerializer builds its dict directly; DRF's field-by-field
+    rendering of the declared fields must give the same, in every state."""
+    from rest_framework import serializers
+
+    from credit.api.serializers import OrderOutputSerializer
+    from credit.services import order_release
+    from tests.credit.helpers import SYSTEM, new_order
+
+    approved = submitted(tenant_a, customer, "300.00", external_ref="R-1")
+    held = submitted(tenant_a, customer, "900.00", ship_in_days=None)
+    released = order_release(
+        tenant=tenant_a, actor=SYSTEM, order=submitted(tenant_a, customer, "950"), amount=D("10")
+    )
+    draft = new_order(tenant_a, customer, "0.01")
+    orders = [approved, held, released, draft]
+    assert held.hold_reasons
+    assert held.requested_ship_date is None
+    stored = list(
+        Order.objects.filter(pk__in=[o.pk for o in orders])
+        .select_related("customer")
+        .prefetch_related("lines")
+    )
+    for order in [*orders, *stored]:
+        serializer = OrderOutputSerializer(order)
+        fields_rendered = serializers.Serializer.to_representation(serializer, order)
+        assert serializer.data == fields_rendered
+    many = OrderOutputSerializer(stored, many=True).data
+    assert many == [
+        serializers.Serializer.to_representation(OrderOutputSerializer(), o) for o in stored
+    ]

@@ -11,7 +11,7 @@ import pytest
 from django.db import connections
 
 from credit.models import Order
-from credit.services import order_submit
+from credit.services import OrderLineInput, order_create, order_submit
 from otc.tenancy.context import tenant_context
 from tests.credit.helpers import SYSTEM, D, new_order, post_invoice, set_limit
 from tests.factories import CustomerFactory, TenantFactory
@@ -95,3 +95,45 @@ def test_parallel_submissions_of_group_members_never_overdraw_the_group_limit():
         assert approved.count() == 13  # 13 x 450 = 5,850; the 14th would pass 6,000
         held = Order.objects.filter(status="held")
         assert {r["code"] for o in held for r in o.hold_reasons} == {"group_limit_exceeded"}
+
+
+def _create_all(tenant, customer, amounts, barrier):
+    statuses = []
+    try:
+        with tenant_context(tenant):
+            barrier.wait(timeout=30)
+            for amount in amounts:
+                order = order_create(
+                    tenant=tenant,
+                    actor=SYSTEM,
+                    customer=customer,
+                    currency="EUR",
+                    lines=[OrderLineInput("Drive unit", D(1), D(amount))],
+                    submit=True,
+                )
+                statuses.append(order.status)
+    finally:
+        connections.close_all()
+    return statuses
+
+
+def test_parallel_created_and_submitted_orders_never_overdraw_the_limit():
+    """The API's path: the order is created and decided in one transaction
+    (no row of its own to lock yet); the profile lock still serializes."""
+    tenant = TenantFactory(slug="credit-create-race", base_currency="EUR")
+    with tenant_context(tenant):
+        customer = CustomerFactory()
+        set_limit(tenant, customer, "5000")
+        post_invoice(tenant, customer, "1000.00")  # available: 4,000.00
+    shares = [["300.00", "450.00", "125.50"] * 3 for _ in range(THREADS)]
+    barrier = threading.Barrier(THREADS)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        futures = [pool.submit(_create_all, tenant, customer, share, barrier) for share in shares]
+        for future in futures:
+            future.result(timeout=300)
+    with tenant_context(tenant):
+        orders = Order.objects.filter(customer=customer)
+        assert orders.count() == THREADS * 9
+        approved = sum((o.base_amount for o in orders.filter(status="approved")), Decimal(0))
+        assert D("0") < approved <= D("4000.00")
+        assert orders.filter(status="held").exists()

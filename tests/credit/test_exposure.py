@@ -3,6 +3,7 @@ base currency; pending orders apart; groups sum their members."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -87,3 +88,64 @@ def test_group_exposure_covers_every_level_below_the_root(in_tenant_a):
     assert group.open_ar == D("600.00")
     own = customer_exposure(tenant=tenant, customer=child, today=today_of(tenant))
     assert own.open_ar == D("200.00")
+
+
+def test_open_ar_is_the_open_items_whatever_happened_to_them(in_tenant_a):
+    """Open AR comes from the ledger's customer balance (kept by triggers):
+    it must equal the open items' open base amounts after applications,
+    closed items, deductions and foreign currency; overdue and the oldest
+    due date come from the items themselves."""
+    from django.db.models import Sum
+
+    from otc.fx.services import manual_rate_set
+    from otc.ledger.models import ApplicationKind, ItemStatus, OpenItem
+    from otc.ledger.services import ledger_apply, ledger_transfer_to_deduction
+
+    tenant = in_tenant_a
+    today = today_of(tenant)
+    manual_rate_set(
+        tenant=tenant,
+        actor=SYSTEM,
+        rate_date=today - timedelta(days=90),  # the USD invoice's date
+        from_currency="USD",
+        to_currency="EUR",
+        rate=Decimal("0.8"),
+    )
+    customer, neighbour = CustomerFactory(), CustomerFactory()
+    post_invoice(tenant, neighbour, "77.00", days_overdue=90)
+    partly = post_invoice(tenant, customer, "1000.00", days_overdue=45)
+    settled = post_invoice(tenant, customer, "250.00", days_overdue=10)
+    short = post_invoice(tenant, customer, "400.00")
+    post_invoice(tenant, customer, "100.00", currency="USD", days_overdue=60)  # EUR 80.00
+    cash = post_payment(tenant, customer, "900.00")
+    for debit, amount in ((partly, "650.00"), (settled, "250.00")):
+        ledger_apply(
+            tenant=tenant,
+            actor=SYSTEM,
+            debit_item_id=debit.pk,
+            credit_item_id=cash.pk,
+            amount=D(amount),
+            effective_date=today,
+            kind=ApplicationKind.CASH,
+        )
+    ledger_transfer_to_deduction(
+        tenant=tenant,
+        actor=SYSTEM,
+        debit_item_id=short.pk,
+        amount=D("40.00"),
+        effective_date=today,
+        number="DED-1",
+        reason="short paid",
+    )
+
+    exposure = customer_exposure(tenant=tenant, customer=customer, today=today)
+    items = OpenItem.objects.filter(customer=customer, status=ItemStatus.OPEN)
+    assert exposure.open_ar == items.aggregate(total=Sum("open_base_amount"))["total"]
+    assert exposure.open_ar == D("830.00")  # 350 + 360 + 40 (deduction) + 80
+    assert exposure.overdue == D("430.00")  # 350 left of 45 days, USD 100 of 60 days
+    assert exposure.oldest_due_date == today - timedelta(days=60)
+    none_overdue = customer_exposure(tenant=tenant, customer=customer, today=today, overdue_days=70)
+    assert (none_overdue.overdue, none_overdue.oldest_due_date) == (
+        D("0"),
+        exposure.oldest_due_date,
+    )
