@@ -48,7 +48,6 @@ def main() -> None:
 
     from django.db import connection
 
-    from credit.dates import tenant_today
     from credit.models import Order, OrderStatus
     from credit.selectors import customer_exposure
     from credit.services import credit_limit_set, credit_policy_update
@@ -56,6 +55,7 @@ def main() -> None:
     from otc.audit.services import Actor
     from otc.customers.models import Customer
     from otc.tenancy.context import tenant_context
+    from otc.tenancy.dates import tenant_today
     from otc.tenancy.models import Tenant
     from otc.tenancy.roles import Role
 

@@ -187,10 +187,10 @@ def _measure(tenant: Any) -> None:
     from django.core.cache import cache
     from django.db import connection, transaction
 
+    from otc.tenancy.dates import tenant_today
     from otc.tenancy.roles import Role
     from reporting.dashboard import _cache_key, executive_panels
     from reporting.selectors.aging import AgingQuery, GroupBy, aging_report
-    from reporting.selectors.common import tenant_today
     from reporting.selectors.forecast import cash_forecast, forecast_backtest
     from reporting.selectors.kpis import kpi_months
 

@@ -11,7 +11,7 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 
 from credit import selectors
-from credit.dates import tenant_today
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardFigure

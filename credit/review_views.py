@@ -7,11 +7,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from credit import selectors, services
-from credit.dates import tenant_today
 from credit.forms import ReviewForm, apply_errors
 from credit.models import CreditReview, ReviewStatus
 from otc.audit.services import Actor
 from otc.errors import DomainError, NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page

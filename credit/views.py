@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from credit import selectors, services
-from credit.dates import tenant_today
 from credit.forms import (
     LimitForm,
     NoteForm,
@@ -31,6 +30,7 @@ from credit.models import OPEN_ORDER_STATUSES, CreditProfile, LimitKind, Order, 
 from otc.audit.services import Actor
 from otc.customers.models import Customer
 from otc.errors import DomainError, NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page

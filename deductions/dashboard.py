@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from deductions import selectors
-from deductions.services import tenant_today
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardFigure

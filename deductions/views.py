@@ -33,6 +33,7 @@ from deductions.selectors_returns import return_refund_counts
 from invoicing.models import Invoice, InvoiceLine
 from otc.audit.services import Actor
 from otc.errors import DomainError, NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Membership, Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page
@@ -89,7 +90,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             source=data.get("source") or "",
             sla_breached=bool(data.get("sla")),
         )
-    today = services.tenant_today(tenant)
+    today = tenant_today(tenant)
     rows = selectors.deduction_queue(tenant=tenant, filters=filters, today=today)
     listing = list_page(request, rows, sortable=SORTABLE, default_sort="opened")
     return render(
@@ -107,9 +108,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _get(request: HttpRequest, pk: int) -> Deduction:
     tenant = _tenant(request)
-    deduction = selectors.deduction_get(
-        tenant=tenant, deduction_id=pk, today=services.tenant_today(tenant)
-    )
+    deduction = selectors.deduction_get(tenant=tenant, deduction_id=pk, today=tenant_today(tenant))
     if deduction is None:
         raise Http404
     return deduction
@@ -168,9 +167,7 @@ def figures(request: HttpRequest) -> HttpResponse:
         request,
         "deductions/figures.html",
         {
-            "figures": selectors.deduction_figures(
-                tenant=tenant, today=services.tenant_today(tenant)
-            ),
+            "figures": selectors.deduction_figures(tenant=tenant, today=tenant_today(tenant)),
             "returns_refunds": return_refund_counts(tenant=tenant),
         },
     )

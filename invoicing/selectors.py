@@ -36,12 +36,12 @@ from invoicing.open_items import (
     overdue_condition,
     with_open_amounts,
 )
-from invoicing.services.common import tenant_today
 from invoicing.totals import TaxGroup, tax_summary
 from otc.audit.models import AuditEvent
 from otc.errors import NotFound
 from otc.ledger.models import ApplicationKind, OpenItem, amount_field
 from otc.ledger.selectors import item_applications
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 __all__ = [

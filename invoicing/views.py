@@ -29,13 +29,13 @@ from invoicing.forms import (
     row_preview,
 )
 from invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceOrigin, InvoiceStatus
-from invoicing.services.common import tenant_today
 from invoicing.services.imports import IMPORT_COLUMNS, ImportFailed, open_invoices_import
 from invoicing.totals import Totals, compute_totals
 from otc.audit.selectors import audit_change_rows
 from otc.audit.services import Actor
 from otc.customers.selectors import customer_get, customer_list
 from otc.errors import DomainError, NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page

@@ -26,6 +26,7 @@ from django.utils.safestring import mark_safe
 from deductions.models import Deduction
 from otc.ledger.models import ItemStatus
 from otc.ledger.selectors import ledger_version
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardPanel
@@ -33,7 +34,6 @@ from otc.web.templatetags.otc_format import format_money
 from reporting.charts import aging_chart
 from reporting.presentation import dso_trend_chart, forecast_chart, kpi_tiles
 from reporting.selectors.aging import AgingQuery, aging_report, top_overdue_customers
-from reporting.selectors.common import tenant_today
 from reporting.selectors.forecast import cash_forecast
 from reporting.selectors.kpis import kpi_months
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from django import forms
 
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from reporting.models import Frequency, ReportFormat, ReportKind
 from reporting.reports.parameters import ReportParameters
 from reporting.selectors.aging import AgeBy, AgingQuery, AgingSort, AmountIn, GroupBy
-from reporting.selectors.common import BookFilter, bucket_days_problems, tenant_today
+from reporting.selectors.common import BookFilter, bucket_days_problems
 
 EARLIEST_DATE = date(1900, 1, 1)
 

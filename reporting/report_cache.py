@@ -16,8 +16,8 @@ from typing import Any
 from django.core.cache import cache
 
 from otc.ledger.selectors import ledger_version
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
-from reporting.selectors.common import tenant_today
 from reporting.selectors.forecast import (
     BacktestPeriod,
     CashForecast,

@@ -22,13 +22,14 @@ from django.urls import reverse
 from collections_app.selectors import collector_figures, promises_broken_recently, promises_due
 from credit.selectors import held_order_queue, reviews_due
 from deductions.selectors import QueueFilters, deduction_queue
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm, Role, role_can
 from otc.web.dashboards import DashboardPanel
 from otc.web.templatetags.otc_format import format_money
 from reporting.charts import Bar, aging_chart, bar_chart, grouped_bar_chart
 from reporting.selectors.aging import AgingQuery, aging_report
-from reporting.selectors.common import BookFilter, tenant_today
+from reporting.selectors.common import BookFilter
 from reporting.selectors.role_dashboards import (
     collection_target,
     exposure_by_risk_class,

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from otc.audit.services import Actor
 from otc.errors import ValidationFailed
 from otc.tenancy.context import tenant_context
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 from otc.web.listing import list_page
@@ -36,7 +37,7 @@ from reporting.reports.document import Cell, CellKind
 from reporting.reports.document import Column as CsvColumn
 from reporting.reports.render import csv_lines
 from reporting.selectors.aging import AmountIn, Column, aging_cell_items, aging_report
-from reporting.selectors.common import buckets_for, tenant_bucket_days, tenant_today
+from reporting.selectors.common import buckets_for, tenant_bucket_days
 from reporting.selectors.kpis import (
     KPI_DEFINITIONS,
     collector_performance,

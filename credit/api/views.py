@@ -34,12 +34,12 @@ from credit.api.serializers import (
     ProfileUpdateInputSerializer,
     ReleaseInputSerializer,
 )
-from credit.dates import tenant_today
 from credit.models import LimitKind, Order, OrderLine
 from otc.api.pagination import CursorPagination, paginated_response
 from otc.api.views import TenantAPIView
 from otc.customers.models import Customer
 from otc.errors import NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.tenancy.roles import Perm
 

@@ -25,6 +25,7 @@ from django.db import connection
 
 from credit.models import OPEN_ORDER_STATUSES, PENDING_ORDER_STATUSES
 from otc.customers.models import Customer
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 ZERO = Decimal(0)
@@ -187,7 +188,7 @@ def customer_exposure(
         customer_ids=[customer.pk],
         limit=limit,
         overdue_days=overdue_days,
-        today=today or date.today(),  # noqa: DTZ011  (callers pass the tenant's day)
+        today=today or tenant_today(tenant),
         exclude_order_id=exclude_order_id,
     )
 
@@ -208,6 +209,6 @@ def group_exposure(
         customer_ids=ids,
         limit=limit,
         overdue_days=overdue_days,
-        today=today or date.today(),  # noqa: DTZ011
+        today=today or tenant_today(tenant),
         exclude_order_id=exclude_order_id,
     )

@@ -20,7 +20,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from credit.dates import tenant_today
 from credit.models import (
     OPEN_ORDER_STATUSES,
     CreditApplication,
@@ -37,6 +36,7 @@ from credit.models import (
 from otc.customers.models import Customer
 from otc.errors import NotFound
 from otc.ledger.models import ItemStatus, OpenItem
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 _AMOUNT = DecimalField(max_digits=20, decimal_places=4)

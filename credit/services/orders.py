@@ -19,7 +19,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from credit.dates import tenant_today
 from credit.models import CreditProfile, Order, OrderEvent, OrderLine, OrderStatus
 from credit.selectors import credit_policy_get
 from credit.selectors.exposure import customer_exposure, group_exposure, group_root
@@ -32,6 +31,7 @@ from otc.customers.models import Customer
 from otc.errors import ConflictError, ValidationFailed
 from otc.fx.money import is_known_currency, quantize_money
 from otc.fx.selectors import RateUnavailableError, fx_rate
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 S = OrderStatus

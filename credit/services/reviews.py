@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from credit.dates import tenant_today
 from credit.models import (
     CreditProfile,
     CreditReview,
@@ -37,6 +36,7 @@ from credit.services.profiles import (
 from credit.services.scoring import credit_score_customer
 from otc.audit.services import Actor, audit_record
 from otc.errors import IllegalTransition, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 LEAD_DAYS = 14

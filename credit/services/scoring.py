@@ -25,7 +25,6 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from credit.dates import tenant_today
 from credit.models import (
     SCORE_FACTORS,
     ApplicationStatus,
@@ -42,6 +41,7 @@ from credit.services.ratios import application_ratios
 from otc.audit.services import Actor, AuditEntry, audit_record_many
 from otc.customers.models import Customer
 from otc.errors import NotFound
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 ZERO = Decimal(0)

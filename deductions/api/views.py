@@ -41,6 +41,7 @@ from deductions.models import Deduction
 from otc.api.pagination import CursorPagination, paginated_response
 from otc.api.views import TenantAPIView
 from otc.errors import NotFound
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.roles import Perm
 
 TAGS = ["Deductions"]
@@ -57,7 +58,7 @@ class _DeductionView(TenantAPIView):
 
     def _deduction(self, deduction_id: int) -> Deduction:
         found = selectors.deduction_get(
-            tenant=self.tenant, deduction_id=deduction_id, today=services.tenant_today(self.tenant)
+            tenant=self.tenant, deduction_id=deduction_id, today=tenant_today(self.tenant)
         )
         if found is None:
             raise NotFound("No such deduction.")
@@ -101,7 +102,7 @@ class DeductionListApi(_DeductionView):
         queue = selectors.deduction_queue(
             tenant=self.tenant,
             filters=selectors.QueueFilters(**params),
-            today=services.tenant_today(self.tenant),
+            today=tenant_today(self.tenant),
         )
         return paginated_response(
             queryset=queue,

@@ -74,7 +74,6 @@ from deductions.services.workflow import (
     deduction_transition,
     deductions_open_for_short_payments,
     lock_deduction,
-    tenant_today,
 )
 
 __all__ = [
@@ -131,5 +130,4 @@ __all__ = [
     "return_receive",
     "return_request",
     "returned_quantities",
-    "tenant_today",
 ]

@@ -31,13 +31,13 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from credit.services.common import actor_membership, format_money
 from deductions.models import Refund, RefundStatus
-from deductions.services.workflow import tenant_today
 from invoicing.services.numbering import next_document_number
 from otc.audit.services import Actor, audit_record
 from otc.errors import ConflictError, NotFound, ValidationFailed
 from otc.fx.money import quantize_money
 from otc.ledger.models import ItemKind, OpenItem
 from otc.ledger.services import ledger_refund
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.transitions import TransitionTable
 

@@ -38,7 +38,7 @@ from deductions.models import (
     ResolutionStatus,
 )
 from deductions.services.transitions import RESOLVABLE, transition
-from deductions.services.workflow import lock_deduction, tenant_today
+from deductions.services.workflow import lock_deduction
 from invoicing.models import Invoice, InvoiceLine, TaxCategory
 from invoicing.services import LineInput, credit_memo_create, invoices_refresh_for_items
 from otc.audit.services import Actor, audit_record
@@ -51,6 +51,7 @@ from otc.ledger.services import (
     ledger_transfer_to_deduction_reverse,
     ledger_write_off,
 )
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 S = DeductionStatus

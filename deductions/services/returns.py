@@ -34,13 +34,13 @@ from deductions.models import (
 )
 from deductions.services.reasons import reason_code_get
 from deductions.services.refunds import refund_request
-from deductions.services.workflow import tenant_today
 from invoicing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from invoicing.services import LineInput, credit_memo_create
 from invoicing.services.numbering import next_document_number
 from otc.audit.services import Actor, audit_record
 from otc.errors import ConflictError, NotFound, ValidationFailed
 from otc.ledger.models import OpenItem
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.transitions import TransitionTable
 

@@ -20,9 +20,9 @@ from sepaxml import SepaTransfer
 
 from deductions.models import Refund, RefundExport, RefundStatus
 from deductions.services.refunds import move_refund
-from deductions.services.workflow import tenant_today
 from otc.audit.services import Actor, audit_record
 from otc.errors import NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 SEPA_CURRENCY = "EUR"

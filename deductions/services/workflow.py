@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -46,13 +45,10 @@ from otc.ledger.services import (
     ledger_transfer_to_deduction_reverse,
     ledger_transfers_to_deduction_many,
 )
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Membership, Tenant
 
 S = DeductionStatus
-
-
-def tenant_today(tenant: Tenant) -> date:
-    return timezone.localdate(timezone=ZoneInfo(tenant.timezone))
 
 
 def lock_deduction(*, tenant: Tenant, deduction_id: int) -> Deduction:

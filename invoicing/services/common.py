@@ -3,12 +3,9 @@ tenant's today, audit shapes."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Model
-from django.utils import timezone
 
 from invoicing.models import Invoice
 from otc.audit.services import field_changes, snapshot
@@ -38,11 +35,6 @@ INVOICE_AUDIT_FIELDS = [
     "fx_rate",
     "base_gross_amount",
 ]
-
-
-def tenant_today(tenant: Tenant) -> date:
-    """The date it is now where the tenant works: the default document date."""
-    return timezone.localdate(timezone=ZoneInfo(tenant.timezone))
 
 
 def check_same_tenant(instance: Model, tenant: Tenant, *, what: str) -> None:

@@ -45,7 +45,6 @@ from invoicing.services.common import (
     check_same_tenant,
     lock_invoice,
     lock_invoices,
-    tenant_today,
 )
 from invoicing.services.document_files import invoice_documents_enqueue
 from invoicing.services.drafts import apply_terms, problems_before_issue
@@ -59,6 +58,7 @@ from otc.errors import ConflictError, ValidationFailed
 from otc.fx.selectors import RateUnavailableError, fx_rate
 from otc.ledger.models import ApplicationKind, ItemKind, OpenItem
 from otc.ledger.services import NewItem, ledger_apply, ledger_items_post_many
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 SOURCE_TYPE = "invoicing.invoice"

@@ -12,6 +12,7 @@ from deductions.selectors import QueueFilters, deduction_figures, deduction_queu
 from otc.customers.models import Customer
 from otc.errors import ValidationFailed
 from otc.ledger.selectors import customer_aging
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.web.templatetags.otc_format import format_money
 from reporting.charts import aging_chart
@@ -27,7 +28,6 @@ from reporting.selectors.aging import (
     aging_report,
     top_overdue_customers,
 )
-from reporting.selectors.common import tenant_today
 from reporting.selectors.forecast import BacktestPeriod, CashForecast
 from reporting.selectors.kpis import KPI_DEFINITIONS, collector_performance, kpi_months
 

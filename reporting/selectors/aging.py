@@ -32,8 +32,9 @@ from django.db.models.functions import Coalesce
 from otc.errors import ValidationFailed
 from otc.ledger.models import ItemKind, ItemStatus, OpenItem
 from otc.ledger.selectors import AgingBucket, open_items_as_of
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
-from reporting.selectors.common import BookFilter, buckets_for, tenant_bucket_days, tenant_today
+from reporting.selectors.common import BookFilter, buckets_for, tenant_bucket_days
 
 
 class GroupBy(StrEnum):

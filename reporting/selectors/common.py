@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from django.utils import timezone
 
 from otc.errors import ValidationFailed
 from otc.ledger.selectors import AgingBucket, aging_buckets
@@ -18,10 +14,6 @@ from reporting.models import DEFAULT_BUCKET_DAYS, ReportingSettings
 
 MAX_BUCKETS = 12
 MAX_BUCKET_DAYS = 3650
-
-
-def tenant_today(tenant: Tenant) -> date:
-    return timezone.localdate(timezone=ZoneInfo(tenant.timezone))
 
 
 def bucket_days_problems(days: Sequence[int]) -> list[str]:

@@ -21,8 +21,8 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
-from reporting.selectors.common import tenant_today
 
 WEEKS = 13
 HISTORY_DAYS = 365

@@ -30,9 +30,10 @@ from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import TruncMonth
 
 from collections_app.models import MatchProposal, Payment, PaymentStatus
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from reporting import formulas
-from reporting.selectors.common import BookFilter, tenant_today
+from reporting.selectors.common import BookFilter
 
 ZERO = Decimal(0)
 DSO_PERIOD_MONTHS = 3  # simple DSO, BPDSO and DDO use the last quarter's sales

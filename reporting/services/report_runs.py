@@ -24,6 +24,7 @@ from django.utils.text import get_valid_filename
 from collections_app.services import statement_of_account_pdf
 from otc.audit.services import Actor, audit_record
 from otc.errors import DomainError, NotFound, ValidationFailed
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.transitions import TransitionTable
 from reporting.models import ReportFormat, ReportKind, ReportRun, RunStatus
@@ -31,7 +32,6 @@ from reporting.reports.content import report_document, statement_customer
 from reporting.reports.document import ReportDocument
 from reporting.reports.parameters import ReportParameters
 from reporting.reports.render import to_csv, to_pdf, to_xlsx
-from reporting.selectors.common import tenant_today
 
 logger = logging.getLogger(__name__)
 

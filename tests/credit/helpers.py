@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from credit.dates import tenant_today
 from credit.models import LimitKind, Order
 from credit.services import OrderLineInput, credit_limit_set, order_create, order_submit
 from otc.audit.services import Actor
 from otc.customers.models import Customer
 from otc.ledger.models import ItemKind, OpenItem
 from otc.ledger.services import ledger_item_post
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 SYSTEM = Actor.system("tests")

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.services.common import tenant_today
 from otc.ledger.models import OpenItem
 from otc.tenancy.context import tenant_context
+from otc.tenancy.dates import tenant_today
 from tests.factories import CustomerFactory
 from tests.invoicing.conftest import JAN
 from tests.invoicing.factories import draft_invoice, issued_invoice, line

@@ -28,7 +28,7 @@ from otc.ledger.services import (
     ledger_transfer_to_deduction,
 )
 from otc.tenancy.context import tenant_context
-from reporting.selectors.common import tenant_today
+from otc.tenancy.dates import tenant_today
 from tests.factories import UserFactory
 from tests.otc.ledger.conftest import SYSTEM, make_customer
 

@@ -20,11 +20,11 @@ from invoicing.models import DeliveryStatus, InvoiceDelivery
 from otc.ledger.models import ApplicationKind, ItemKind
 from otc.ledger.services import ledger_apply
 from otc.tenancy.context import tenant_context
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Membership
 from otc.tenancy.roles import Role
 from otc.web.templatetags.otc_format import format_money
 from reporting import formulas
-from reporting.selectors.common import tenant_today
 from reporting.selectors.kpis import kpi_months
 from reporting.selectors.role_dashboards import (
     exposure_by_risk_class,

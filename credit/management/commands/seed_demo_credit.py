@@ -33,7 +33,6 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.db.models import Q, Sum
 
-from credit.dates import tenant_today
 from credit.models import CreditProfile, LimitKind, OrderStatus, RiskClass, ScoreTrigger
 from credit.selectors import credit_policy_get
 from credit.services import (
@@ -55,6 +54,7 @@ from otc.audit.services import Actor
 from otc.customers.models import Customer, CustomerStatus
 from otc.ledger.models import ItemStatus, OpenItem
 from otc.tenancy.context import tenant_context
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Membership, Tenant
 
 DEMO_SLUGS = ("northwind", "blue-harbor")
