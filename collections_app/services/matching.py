@@ -280,6 +280,50 @@ def payments_match(
         .filter(payment__in=payments, corrected=True)
         .values_list("payment_id", flat=True)
     )
+    with _long_lived_frozen():
+        _match_chunks(
+            tenant=tenant,
+            actor=actor,
+            payments=payments,
+            hints=hints,
+            index=index,
+            values=values,
+            auto_apply=auto_apply,
+            counts=counts,
+            corrected=corrected,
+        )
+    return counts
+
+
+@contextmanager
+def _long_lived_frozen() -> Iterator[None]:
+    """What exists before the run (the index: an object per open item and
+    key, the loaded payments) lives through it; frozen, the cyclic collector
+    stops walking it on each of its full passes, which otherwise cost more
+    than the chunks' own garbage (3 s of a 1,000-payment run). Unfrozen
+    after, so it is collected as usual once dropped."""
+    if gc.get_freeze_count():
+        yield  # an outer caller froze; leave its objects to it
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _match_chunks(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    payments: list[Payment],
+    hints: dict[int, list[RemittanceHint]],
+    index: MatchIndex,
+    values: Policy,
+    auto_apply: bool,
+    counts: dict[str, int],
+    corrected: set[int],
+) -> None:
     for start in range(0, len(payments), CHUNK):
         # One transaction per chunk (one commit, not one per payment); each
         # payment's application in its own savepoint, so a stale proposal or
@@ -296,7 +340,6 @@ def payments_match(
                 counts=counts,
                 corrected=corrected,
             )
-    return counts
 
 
 # Payments matched and applied per transaction: a crash loses at most one
