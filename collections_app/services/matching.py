@@ -15,11 +15,8 @@ proposal are matched, and applying re-checks under row locks.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -51,6 +48,7 @@ from collections_app.models import (
 )
 from collections_app.services.applying import proposal_apply
 from collections_app.services.applying_batch import proposals_apply_auto
+from collections_app.services.gc_scope import gc_paused, long_lived_frozen
 from otc.audit.services import Actor
 from otc.customers.models import Customer, PaymentTerms
 from otc.customers.selectors import payment_terms_discount_date
@@ -90,22 +88,8 @@ def index_load(*, tenant: Tenant, on: date) -> MatchIndex:
     """Everything the engine looks up, in five queries, read in one
     transaction (one consistent snapshot; the row-level security setting
     lives per transaction, which a server-side cursor must share)."""
-    with transaction.atomic(), _gc_paused():
+    with transaction.atomic(), gc_paused():
         return _index_load(tenant=tenant, on=on)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The index is hundreds of thousands of objects that all stay alive;
-    the cyclic collector would walk the growing heap again and again while
-    they are created (some 40 % of the build) and find nothing to free."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _index_load(*, tenant: Tenant, on: date) -> MatchIndex:
@@ -280,7 +264,7 @@ def payments_match(
         .filter(payment__in=payments, corrected=True)
         .values_list("payment_id", flat=True)
     )
-    with _long_lived_frozen():
+    with long_lived_frozen():
         _match_chunks(
             tenant=tenant,
             actor=actor,
@@ -293,23 +277,6 @@ def payments_match(
             corrected=corrected,
         )
     return counts
-
-
-@contextmanager
-def _long_lived_frozen() -> Iterator[None]:
-    """What exists before the run (the index: an object per open item and
-    key, the loaded payments) lives through it; frozen, the cyclic collector
-    stops walking it on each of its full passes, which otherwise cost more
-    than the chunks' own garbage (3 s of a 1,000-payment run). Unfrozen
-    after, so it is collected as usual once dropped."""
-    if gc.get_freeze_count():
-        yield  # an outer caller froze; leave its objects to it
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _match_chunks(
