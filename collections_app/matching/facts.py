@@ -10,13 +10,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from collections_app.matching.normalize import (
-    alnum_upper,
     digit_forms,
-    last_group_key,
+    item_keys,
     name_forms,
     normalize_account,
     normalize_name,
-    number_keys,
 )
 
 CENT = Decimal("0.01")
@@ -166,16 +164,20 @@ class MatchIndex:
         self.by_key: dict[str, list[int]] = defaultdict(list)
         self.by_last_group: dict[tuple[int, str], list[int]] = defaultdict(list)
         self.by_amount: dict[tuple[str, Decimal], list[int]] = defaultdict(list)
+        # Local names: this loop runs once per open item of the tenant.
+        by_id, by_amount, by_customer = self.items, self.by_amount, self.by_customer
+        by_key, by_last_group = self.by_key, self.by_last_group
         for item in items:
-            self.items[item.id] = item
-            self.by_amount[(item.currency, item.open_amount)].append(item.id)
-            self.by_customer[item.customer_id].append(item)
-            for key in number_keys(item.number):
-                self.by_key[key].append(item.id)
-            self.by_key["RF:" + alnum_upper(item.number)[-21:]].append(item.id)
-            group = last_group_key(item.number)
+            item_id = item.id
+            by_id[item_id] = item
+            by_amount[(item.currency, item.open_amount)].append(item_id)
+            by_customer[item.customer_id].append(item)
+            keys, rf_key, group = item_keys(item.number)
+            for key in keys:
+                by_key[key].append(item_id)
+            by_key[rf_key].append(item_id)
             if group:
-                self.by_last_group[(item.customer_id, group)].append(item.id)
+                by_last_group[(item.customer_id, group)].append(item_id)
         for customer_items in self.by_customer.values():
             customer_items.sort(key=lambda i: (i.due_date or i.document_date, i.id))
         self.customer_names: dict[int, str] = {}

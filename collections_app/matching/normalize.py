@@ -58,8 +58,11 @@ _FOLDED_PREFIX = re.compile(r"^\d?[A-Z]+")
 NEAR_MISS_MIN_DIGITS = 6  # shorter numbers sit too close to each other
 
 
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
+
+
 def alnum_upper(text: str) -> str:
-    return re.sub(r"[^0-9A-Za-z]", "", text).upper()
+    return _NOT_ALNUM.sub("", text).upper()
 
 
 def folded(text: str) -> str:
@@ -69,15 +72,27 @@ def folded(text: str) -> str:
 
 def number_keys(number: str) -> set[str]:
     """The keys an item number is found under (see the module docstring)."""
+    return _number_keys(alnum_upper(number), _DIGIT_GROUPS.findall(number))
+
+
+def item_keys(number: str) -> tuple[set[str], str, str]:
+    """What ``MatchIndex`` files an item number under: its ``number_keys``,
+    its RF key and its ``last_group_key``, from one pass over the number (the
+    index files every open item of the tenant, 100,000 and more)."""
     compact = alnum_upper(number)
-    keys = {compact, compact[-21:]}  # RF references keep the last 21 alphanumerics
     groups = _DIGIT_GROUPS.findall(number)
+    last = groups[-1].lstrip("0") if groups else ""
+    return _number_keys(compact, groups), "RF:" + compact[-21:], last
+
+
+def _number_keys(compact: str, groups: list[str]) -> set[str]:
+    keys = {compact, compact[-21:]}  # RF references keep the last 21 alphanumerics
     if groups:
         stripped = [group.lstrip("0") or "0" for group in groups]
         keys.add("#" + "-".join(stripped))
         keys.add("#" + "".join(groups))
         keys.add("#" + "".join(stripped))
-    keys.add("~" + folded(number))
+    keys.add("~" + compact.translate(_CONFUSABLE))  # folded(number)
     return {key for key in keys if key and key not in {"#", "~"}}
 
 

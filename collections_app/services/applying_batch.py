@@ -326,11 +326,7 @@ def _identify(tenant: Tenant, actor: Actor, accepted: list[_Accepted]) -> None:
         one.payment.customer = one.customer
         one.payment.open_item = item
         one.payment.updated_at = now
-    rows_update(
-        tenant=tenant,
-        objs=[a.payment for a in new],
-        fields=["customer", "open_item", "status", "updated_at"],
-    )
+    # Written with the rest of the payment's changes in _close.
     audit_record_many(
         tenant=tenant,
         actor=actor,
@@ -401,9 +397,7 @@ def _sync_statuses(tenant: Tenant, actor: Actor, accepted: list[_Accepted]) -> N
         if target != payment.status:
             changed.append((payment, transition(payment, target)))
             payment.updated_at = now
-    rows_update(
-        tenant=tenant, objs=[payment for payment, _ in changed], fields=["status", "updated_at"]
-    )
+    # Written with the rest of the payment's changes in _close.
     audit_record_many(
         tenant=tenant,
         actor=actor,
@@ -438,10 +432,20 @@ def _close(tenant: Tenant, actor: Actor, accepted: list[_Accepted]) -> None:
         one.payment.match_confidence = one.proposal.confidence
         one.payment.match_summary = one.proposal.explanation[:500]
         one.payment.matched_at = now
+    # Every change of the chunk's payments (identified, status, match) in
+    # one UPDATE: nothing in between reads the payment rows back.
     rows_update(
         tenant=tenant,
         objs=[a.payment for a in accepted],
-        fields=["match_confidence", "match_summary", "matched_at"],
+        fields=[
+            "customer",
+            "open_item",
+            "status",
+            "updated_at",
+            "match_confidence",
+            "match_summary",
+            "matched_at",
+        ],
     )
     changes: list[dict[str, Any]] = [
         {

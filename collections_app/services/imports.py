@@ -56,6 +56,7 @@ from collections_app.models import (
     Remittance,
     RemittanceLine,
 )
+from collections_app.services.gc_scope import gc_paused
 from collections_app.services.payments import (
     new_payment_number,
     payment_return,
@@ -164,7 +165,7 @@ def statements_import(
 ) -> ImportResult:
     """Import parsed statements in one transaction (see the module docstring)."""
     result = ImportResult()
-    with transaction.atomic():
+    with transaction.atomic(), gc_paused():
         earlier = (
             BankStatement.objects.for_tenant(tenant)
             .filter(file_sha256=file_sha256)

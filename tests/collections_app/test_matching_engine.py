@@ -229,3 +229,27 @@ def test_never_proposes_more_than_paid_nor_another_customers_items(
             source = idx.items[proposal.deduction.item_id]
             settled = sum((a.amount for a in proposal.allocations if a.item_id == source.id), D(0))
             assert settled + proposal.deduction.amount == source.open_amount
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.from_regex(r"[A-Z]{0,4}[-/ ]?\d{2,4}[-/ ]?\d{1,8}", fullmatch=True),
+        st.text(max_size=30),
+    )
+)
+def test_the_index_files_a_number_under_the_keys_it_is_looked_up_by(number):
+    """``item_keys`` (one pass, for the index) is ``number_keys``, the RF key
+    and ``last_group_key`` of the same number."""
+    from collections_app.matching.normalize import (
+        alnum_upper,
+        item_keys,
+        last_group_key,
+        number_keys,
+    )
+
+    assert item_keys(number) == (
+        number_keys(number),
+        "RF:" + alnum_upper(number)[-21:],
+        last_group_key(number),
+    )

@@ -11,8 +11,10 @@ import pytest
 from otc.audit.models import AuditEvent
 from otc.errors import ConflictError
 from otc.ledger.models import (
+    AgingBalance,
     Application,
     ApplicationKind,
+    CustomerBalance,
     ItemKind,
     ItemStatus,
     OpenItem,
@@ -182,3 +184,66 @@ def test_another_tenants_items_are_not_found_and_untouched(ledger_a, tenant_b):
         foreign_invoice.refresh_from_db()
         assert foreign_invoice.open_amount == Decimal(50)
         assert not Application.objects.for_tenant(tenant_b).exists()
+
+
+def test_a_batch_that_closes_many_items_keeps_the_summaries_exact(ledger_a, tenant_b):
+    """One UPDATE of many open amounts (the summaries' trigger removes the
+    rows it empties per customer): emptied keys go, a customer's other keys
+    stay, and the other tenant's summaries are untouched."""
+    tenant, _ = ledger_a
+    with tenant_context(tenant_b):
+        other_customer = make_customer(tenant_b, "B-1", currency=tenant_b.base_currency)
+        _post(tenant_b, other_customer, ItemKind.INVOICE, "70.00", tenant_b.base_currency, "INV-B")
+        other = sorted(
+            AgingBalance.objects.for_tenant(tenant_b).values_list("open_amount", "item_count")
+        )
+    with tenant_context(tenant):
+        entries = []
+        kept = []
+        for n in range(12):
+            customer = make_customer(tenant, f"C-{n}")
+            paid = _post(tenant, customer, ItemKind.INVOICE, "10.00", number=f"INV-P{n}")
+            # Another due date of the same customer: a key that stays open.
+            kept.append(
+                ledger_item_post(
+                    tenant=tenant,
+                    actor=SYSTEM,
+                    customer=customer,
+                    kind=ItemKind.INVOICE,
+                    number=f"INV-K{n}",
+                    currency="EUR",
+                    amount=Decimal("5.00"),
+                    document_date=DAY,
+                    due_date=PAID,
+                )
+            )
+            payment = _post(tenant, customer, ItemKind.PAYMENT, "10.00", number=f"PAY-{n}")
+            entries.append(
+                ApplyEntry(
+                    debit_item_id=paid.pk,
+                    credit_item_id=payment.pk,
+                    amount=Decimal("10.00"),
+                    effective_date=PAID,
+                    kind=ApplicationKind.CASH,
+                )
+            )
+        ledger_apply_many(tenant=tenant, actor=SYSTEM, entries=entries)
+        assert not AgingBalance.objects.for_tenant(tenant).filter(item_count=0).exists()
+        assert not CustomerBalance.objects.for_tenant(tenant).filter(item_count=0).exists()
+        rows = {
+            (row.customer_id, row.side, row.aging_date): (row.open_amount, row.item_count)
+            for row in AgingBalance.objects.for_tenant(tenant)
+        }
+        assert rows == {(item.customer_id, "debit", PAID): (Decimal("5.00"), 1) for item in kept}
+        balances = {
+            (row.customer_id, row.side): row.open_amount
+            for row in CustomerBalance.objects.for_tenant(tenant)
+        }
+        assert balances == {(item.customer_id, "debit"): Decimal("5.00") for item in kept}
+    with tenant_context(tenant_b):
+        assert (
+            sorted(
+                AgingBalance.objects.for_tenant(tenant_b).values_list("open_amount", "item_count")
+            )
+            == other
+        )
