@@ -61,6 +61,7 @@ from otc.ledger.services import (
     ledger_item_reverse,
     ledger_write_off,
 )
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 
 D = Decimal
@@ -347,7 +348,7 @@ def proposal_apply(
             raise _stale(f"payment {payment.number} belongs to {payment.customer}.")
         payment_item = OpenItem.objects.for_tenant(tenant).get(pk=payment.open_item_id or 0)
         run = _Run(
-            tenant, actor, on or timezone.localdate(), payment, proposal, payment_item, locked
+            tenant, actor, on or tenant_today(tenant), payment, proposal, payment_item, locked
         )
         run.touched.append(payment_item.pk)
         _check_amounts(run, customer)
@@ -544,7 +545,7 @@ def payment_unapply_locked(
     )
     if not live:
         return []
-    today = timezone.localdate()
+    today = tenant_today(tenant)
     touched: set[int] = set()
     for allocation in live:
         touched.add(allocation.invoice_item_id)

@@ -43,6 +43,7 @@ from otc.audit.services import Actor, AuditEntry, audit_record_many
 from otc.customers.models import Customer
 from otc.ledger.models import ApplicationKind, ItemKind, OpenItem
 from otc.ledger.services import ApplyEntry, NewItem, ledger_apply_many, ledger_items_post_many
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 
@@ -66,7 +67,7 @@ def proposals_apply_auto(
     """Apply the engine's proposals (one per payment) as ``proposal_apply``
     with ``auto=True`` would, one after the other. Returns, for each proposal
     refused, why (the payment stays in the queue); the others are applied."""
-    on = on or timezone.localdate()
+    on = on or tenant_today(tenant)
     refused: dict[int, str] = {}
     if not proposal_ids:
         return refused

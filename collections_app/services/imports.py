@@ -28,7 +28,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from collections_app.bank_files.types import (
     BankFileError,
@@ -56,7 +55,6 @@ from collections_app.models import (
     Remittance,
     RemittanceLine,
 )
-from collections_app.services.gc_scope import gc_paused
 from collections_app.services.payments import (
     new_payment_number,
     payment_return,
@@ -65,6 +63,8 @@ from collections_app.services.payments import (
 from otc.audit.services import Actor, audit_record
 from otc.errors import DomainError, ValidationFailed
 from otc.fx.money import quantize_money
+from otc.gc_scope import gc_paused
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 
@@ -285,7 +285,7 @@ def _import_one(
                 number=new_payment_number(),
                 amount=amount,
                 currency=tx.currency,
-                value_date=tx.value_date or tx.booking_date or timezone.localdate(),
+                value_date=tx.value_date or tx.booking_date or tenant_today(tenant),
                 payer_name=tx.payer_name[:200],
                 payer_account=tx.payer_account[:64],
                 payer_bic=tx.payer_bic[:11],

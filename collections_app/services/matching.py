@@ -49,13 +49,13 @@ from collections_app.models import (
 )
 from collections_app.services.applying import proposal_apply
 from collections_app.services.applying_batch import proposals_apply_auto
-from collections_app.services.gc_scope import gc_paused, long_lived_frozen
 from otc.audit.services import Actor
 from otc.customers.models import Customer, PaymentTerms
 from otc.customers.selectors import payment_terms_discount_date
 from otc.errors import DomainError
 from otc.fx.money import minor_units
 from otc.fx.selectors import RateUnavailableError, fx_rate
+from otc.gc_scope import gc_paused, long_lived_frozen
 from otc.ledger.models import ItemKind, ItemStatus, OpenItem
 from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant

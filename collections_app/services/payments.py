@@ -28,6 +28,7 @@ from otc.errors import ConflictError, IllegalTransition, NotFound, ValidationFai
 from otc.fx.money import is_known_currency, quantize_money
 from otc.ledger.models import ItemKind, OpenItem
 from otc.ledger.services import ledger_item_post, ledger_item_reverse
+from otc.tenancy.dates import tenant_today
 from otc.tenancy.managers import rows_update
 from otc.tenancy.models import Tenant
 from otc.transitions import TransitionTable
@@ -279,7 +280,7 @@ def _close_many(
                     tenant=tenant,
                     actor=actor,
                     item_id=payment.open_item_id,
-                    effective_date=timezone.localdate(),
+                    effective_date=tenant_today(tenant),
                     reason=reason or target,
                 )
             previous = transition(payment, target)

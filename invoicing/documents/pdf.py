@@ -8,12 +8,9 @@ it into a Factur-X invoice without re-rendering.
 from __future__ import annotations
 
 import base64
-import gc
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +32,7 @@ from invoicing.documents.model import (
     validate_document,
 )
 from invoicing.documents.payment import epc_qr_png_uri, epc_qr_svg
+from otc.gc_scope import gc_paused
 
 TEMPLATE = "invoicing/pdf/invoice.html"
 STYLESHEET = Path(__file__).resolve().parent.parent / "templates/invoicing/pdf/invoice.css"
@@ -103,48 +101,12 @@ def _colour(value: str, default: str) -> str:
     return value if _HEX_COLOUR.match(value) else default
 
 
-class _CollectorPause:
-    """Python's cyclic garbage collector off while a PDF renders.
-
-    A render allocates a few hundred thousand short-lived objects (boxes,
-    styles, text layouts) that live as long as the render: they outlive the
-    young generations and push the collector into full collections, each one
-    walking the whole heap of a Django worker (a tenth of a render's CPU). With
-    the collector paused they are freed by reference counting as usual, and
-    the few cycles among them in one young collection after the render.
-    Counted, so that concurrent renders in threads resume it only when the
-    last one ends, and never switched on if something else had switched it off.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._renders = 0
-        self._resume = False
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._renders == 0:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._renders += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._renders -= 1
-                if self._renders == 0 and self._resume:
-                    gc.enable()
-
-
-_collector_paused = _CollectorPause()
-
-
 def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
     """The invoice, credit memo or debit memo as a PDF/A-3b document."""
     if validate:
         validate_document(doc)
-    with _collector_paused():
+    # A render's boxes, styles and text layouts all live until it ends.
+    with gc_paused():
         html = render_to_string(TEMPLATE, invoice_context(doc, inline_css=False))
         renderer = _renderer()
         branding = doc.seller.branding

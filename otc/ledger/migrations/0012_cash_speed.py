@@ -30,16 +30,10 @@ _DELETE_EMPTY = """
 """
 
 
-def _functions(fold_update: str, fold_insert: str) -> str:
+def _update_function(fold_update: str) -> str:
+    # Only the update trigger: 0011 already dropped the DELETEs from the
+    # insert trigger (an insert cannot empty a row).
     return f"""
-CREATE OR REPLACE FUNCTION ledger_openitem_summarise_insert() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-{fold_insert}
-    RETURN NULL;
-END;
-$$;
-
 CREATE OR REPLACE FUNCTION ledger_openitem_summarise_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -53,19 +47,13 @@ $$;
 # The guard trigger keeps customer_id and tenant_id of an item fixed, so the
 # customers of new_rows are those of old_rows.
 _NEW_AND_OLD = _summaries._NEW + " UNION ALL " + _summaries._OLD
-FORWARD_SQL = _functions(
-    fold_update=_UPSERTS.format(delta=_NEW_AND_OLD) + _DELETE_EMPTY,
-    fold_insert=_UPSERTS.format(delta=_summaries._NEW) + _DELETE_EMPTY,
-)
-REVERSE_SQL = _functions(
-    fold_update=_summaries._FOLD.format(delta=_NEW_AND_OLD),
-    fold_insert=_summaries._FOLD.format(delta=_summaries._NEW),
-)
+FORWARD_SQL = _update_function(_UPSERTS.format(delta=_NEW_AND_OLD) + _DELETE_EMPTY)
+REVERSE_SQL = _update_function(_summaries._FOLD.format(delta=_NEW_AND_OLD))
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ledger", "0010_openitem_no_tenant_only_index"),
+        ("ledger", "0011_issue_rate"),
     ]
 
     operations = [
