@@ -32,7 +32,7 @@ PUBLIC_MODULES = {"services", "selectors", "models"}
 SHARED_INTERFACE = {"otc.api", "otc.web"}
 # The tenancy kernel's plumbing is public by design: every app uses it.
 KERNEL_PUBLIC = {
-    "otc.tenancy": {"context", "roles", "rls", "managers", "middleware"},
+    "otc.tenancy": {"context", "dates", "roles", "rls", "managers", "middleware"},
     "otc.fx": {"money"},
 }
 # The composition roots and the shared web shell wire apps together.
