@@ -140,11 +140,15 @@ def line_chart(
     plot_height = HEIGHT - LEGEND_TOP - BOTTOM
     step = plot_width / max(1, len(labels) - 1)
     every = max(1, -(-len(labels) // 12))
+    last = len(labels) - 1
     for index, label in enumerate(labels):
         if index % every == 0:
+            # The last point sits on the right edge: its label ends there
+            # rather than running past the chart.
+            anchor = "end" if index == last and last > 0 else "middle"
             body.append(
                 f"<text x='{LEFT + index * step:.1f}' y='{HEIGHT - BOTTOM + 16}' "
-                f"text-anchor='middle' {FONT} fill='#333'>{escape(label)}</text>"
+                f"text-anchor='{anchor}' {FONT} fill='#333'>{escape(label)}</text>"
             )
     for number, (name, points) in enumerate(series):
         colour = LINE_COLOURS[number % len(LINE_COLOURS)]

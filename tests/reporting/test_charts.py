@@ -38,3 +38,11 @@ def test_line_chart_legend_above_the_highest_point():
     )
     points = [float(y) for y in re.findall(r"<circle cx='[\d.]+' cy='([\d.]+)'", svg)]
     assert max(_legend_baselines(svg)) + 4 < min(points)
+
+
+def test_line_chart_last_label_ends_at_the_right_edge():
+    labels = [f"M{month:02d} 26" for month in range(1, 13)]
+    svg = str(line_chart(labels, [("DSO", [Decimal(40)] * 12)], title="DSO"))
+    anchors = re.findall(r"text-anchor='(\w+)'[^>]*>(M\d\d 26)<", svg)
+    assert anchors[-1] == ("end", "M12 26")  # not centred past the chart's edge
+    assert {anchor for anchor, _ in anchors[:-1]} == {"middle"}
