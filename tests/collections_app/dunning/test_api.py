@@ -9,6 +9,7 @@ import time_machine
 
 from collections_app.dunning.models import (
     CollectionActivity,
+    DunningLevel,
     DunningPolicy,
     DunningRun,
     PromiseToPay,
@@ -86,6 +87,40 @@ def test_policy_create_read_update(collector_a, collector_b, tenant_a):
     assert collector_b.get("/api/v1/dunning-policies/").json()["results"] == []
     with tenant_context(tenant_a):
         assert DunningPolicy.objects.for_tenant(tenant_a).get().name == "Renamed"
+
+
+def test_policy_update_keeps_levels_by_id_and_refuses_another_tenants_level(
+    collector_a, collector_b, tenant_a, tenant_b
+):
+    body = collector_a.post("/api/v1/dunning-policies/", policy_payload()).json()
+    ids = [level["id"] for level in body["levels"]]
+    other = collector_b.post("/api/v1/dunning-policies/", policy_payload(name="B")).json()
+    # A new level inserted first, the two kept by id: they keep their rows.
+    payload = policy_payload()
+    new = {**payload["levels"][0], "name": "Early", "days_overdue": -9}
+    payload["levels"] = [new] + [
+        {**level, "id": level_id} for level, level_id in zip(payload["levels"], ids, strict=True)
+    ]
+    updated = collector_a.put(f"/api/v1/dunning-policies/{body['id']}/", payload, format="json")
+    assert updated.status_code == 200, updated.content
+    levels = updated.json()["levels"]
+    assert [(lvl["number"], lvl["name"]) for lvl in levels] == [
+        (1, "Early"),
+        (2, "Reminder"),
+        (3, "First"),
+    ]
+    assert [lvl["id"] for lvl in levels[1:]] == ids
+    # The other tenant's level id names no level of this policy.
+    before = collector_a.get(f"/api/v1/dunning-policies/{body['id']}/").json()
+    payload["levels"][1]["id"] = other["levels"][0]["id"]
+    refused = collector_a.put(f"/api/v1/dunning-policies/{body['id']}/", payload, format="json")
+    assert refused.status_code == 404
+    assert refused["Content-Type"].startswith(PROBLEM)
+    assert collector_a.get(f"/api/v1/dunning-policies/{body['id']}/").json() == before
+    with tenant_context(tenant_b):
+        assert list(
+            DunningLevel.objects.for_tenant(tenant_b).order_by("number").values_list("name")
+        ) == [("Reminder",), ("First",)]
 
 
 def test_policy_with_unknown_placeholder_or_overlap_is_422(collector_a, tenant_a):
