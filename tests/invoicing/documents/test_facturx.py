@@ -5,12 +5,17 @@ PDF/A-3 invoice."""
 from __future__ import annotations
 
 import dataclasses
+import re
+import zlib
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from facturx import get_facturx_xml_from_pdf, xml_check_xsd
+from lxml import etree
 
+from invoicing.documents import facturx as facturx_module
+from invoicing.documents import pdf as pdf_module
 from invoicing.documents.examples import (
     EXAMPLE_BUYER_FR,
     EXAMPLE_BUYER_US,
@@ -18,11 +23,11 @@ from invoicing.documents.examples import (
 )
 from invoicing.documents.facturx import (
     check_facturx_xml,
-    embed_facturx,
     facturx_xml,
     render_facturx_pdf,
 )
 from invoicing.documents.model import DocumentKind, TaxCategory
+from invoicing.documents.pdf import render_invoice_pdf
 from tests.invoicing.documents.helpers import (
     CII_NS,
     CII_SCHEMATRON,
@@ -34,6 +39,15 @@ from tests.invoicing.documents.helpers import (
     schematron_failures,
 )
 from tests.samples import sample
+
+XMP_NS = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "pdfaid": "http://www.aiim.org/pdfa/ns/id/",
+    "pdfaSchema": "http://www.aiim.org/pdfa/ns/schema#",
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "pdf": "http://ns.adobe.com/pdf/1.3/",
+    "fx": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
+}
 
 CASES = {
     "invoice": {},
@@ -244,18 +258,54 @@ def test_pdf_carries_the_xml_as_factur_x_attachment(facturx_pdf):
 def test_pdf_declares_pdf_a_3_and_the_factur_x_profile(facturx_pdf):
     _, pdf = facturx_pdf
     xmp = pdf_xmp(pdf)
-    assert "<pdfaid:part>3</pdfaid:part>" in xmp
-    assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
-    assert "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>" in xmp
-    assert "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>" in xmp
+    # One packet, one rdf:RDF: XMP readers (veraPDF among them) read only the
+    # first, so the Factur-X properties must sit beside the PDF/A ones.
+    packet = etree.fromstring(xmp.encode())
+    (rdf,) = packet.findall(f"{{{XMP_NS['rdf']}}}RDF")
+    part, conformance = (f"{{{XMP_NS['pdfaid']}}}{name}" for name in ("part", "conformance"))
+    assert [(d.get(part), d.get(conformance)) for d in rdf if d.get(part)] == [("3", "B")]
+    assert rdf.findtext(".//fx:ConformanceLevel", namespaces=XMP_NS) == "EN 16931"
+    assert rdf.findtext(".//fx:DocumentFileName", namespaces=XMP_NS) == "factur-x.xml"
+    assert rdf.findtext(".//fx:DocumentType", namespaces=XMP_NS) == "INVOICE"
+    assert rdf.findtext(".//fx:Version", namespaces=XMP_NS) == "1.0"
+    assert rdf.findtext(".//pdfaSchema:namespaceURI", namespaces=XMP_NS) == XMP_NS["fx"]
+    assert all(d.get(f"{{{XMP_NS['rdf']}}}about") == "" for d in rdf)
+    # PDF/A: the document info says what the XMP says.
+    info = pdf_reader(pdf).trailer["/Info"]
+    created = rdf.findtext(".//xmp:CreateDate", namespaces=XMP_NS)  # 2026-11-24T02:51:34Z
+    assert re.sub(r"\D", "", info["/CreationDate"]) == re.sub(r"\D", "", created)
+    producer = f"{{{XMP_NS['pdf']}}}Producer"
+    assert [d.get(producer) for d in rdf if d.get(producer)] == [info["/Producer"]]
     root = pdf_reader(pdf).trailer["/Root"]
     assert "/OutputIntents" in root  # sRGB output intent from the PDF/A-3b render
-    assert root["/AF"][0].get_object()["/AFRelationship"] == "/Data"
+    (filespec,) = root["/AF"]  # the XML once, as an associated file
+    filespec = filespec.get_object()
+    assert filespec["/AFRelationship"] == "/Data"
+    assert filespec["/UF"] == "factur-x.xml"
+    embedded = filespec["/EF"]["/F"].get_object()
+    assert embedded["/Subtype"] == "/text/xml"
+    assert "/ModDate" in embedded["/Params"]
+    assert root["/PageMode"] == "/UseAttachments"
 
 
-def test_embedding_refuses_xml_that_is_not_factur_x():
+def test_embedding_keeps_the_pdf_compressed():
+    doc = example_document(lines=20)
+    plain, stored = render_invoice_pdf(doc), render_facturx_pdf(doc)
+    attached = len(zlib.compress(facturx_xml(doc)))
+    assert len(plain) + attached < len(stored) < len(plain) + attached + 4096
+
+
+def test_xml_that_is_not_factur_x_is_refused_before_anything_renders(monkeypatch):
     with pytest.raises(Exception, match=r"not valid|XML"):
-        embed_facturx(b"%PDF-1.7", b"<Invoice/>")
+        check_facturx_xml(b"<Invoice/>")
+
+    def must_not_render(*args, **kwargs):
+        raise AssertionError("rendered an invoice whose XML is invalid")
+
+    monkeypatch.setattr(facturx_module, "facturx_xml", lambda doc, **kw: b"<Invoice/>")
+    monkeypatch.setattr(pdf_module, "render_invoice_pdf", must_not_render)
+    with pytest.raises(Exception, match=r"not valid|XML"):
+        render_facturx_pdf(example_document(lines=2))
 
 
 def test_invoice_date_in_xml_is_the_issue_date():
