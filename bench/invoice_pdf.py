@@ -71,11 +71,16 @@ Samples = tuple[list[float], list[float]]
 def timed(fns: list, lines: int, repeat: int) -> list[Samples]:
     """Wall-clock and CPU milliseconds per call of each function, the
     functions taking turns. CPU time is the fairer number on a shared
-    machine: it leaves out waiting for a core."""
+    machine: it leaves out waiting for a core. Each sample starts after a
+    full collection, so none pays for a pass over what an earlier one left.
+    (A render's own garbage is collected within it: the collector runs as
+    soon as the render switches it back on.)
+    """
     samples: list[Samples] = [([], []) for _ in fns]
     for _ in range(repeat):
         for fn, (wall, cpu) in zip(fns, samples, strict=True):
             doc = fresh(lines)
+            gc.collect()
             start, start_cpu = time.perf_counter(), time.process_time()
             fn(doc)
             wall.append((time.perf_counter() - start) * 1000)

@@ -13,7 +13,7 @@ import functools
 from datetime import date
 
 import pydyf
-from facturx import generate_xmp_bytes, xml_check_xsd
+from facturx import generate_xmp_bytes
 from facturx.facturx import FACTURX_FILENAME
 from lxml import etree
 
@@ -28,6 +28,7 @@ from invoicing.documents.model import (
     validate_document,
 )
 from invoicing.documents.xmlutil import amount_text, decimal_text, sub, to_bytes
+from invoicing.documents.xsd import FACTURX_EN16931, check_against_schema
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -155,8 +156,9 @@ def _facturx_xmp_descriptions() -> bytes:
 
 
 def check_facturx_xml(xml_bytes: bytes) -> None:
-    """Raise if the XML is not valid against the Factur-X EN16931 XSD."""
-    xml_check_xsd(xml_bytes, flavor="factur-x", level=FACTURX_LEVEL)
+    """Raise SchemaValidationError if the XML is not valid against the Factur-X
+    EN 16931 XSD."""
+    check_against_schema(xml_bytes, FACTURX_EN16931, name="Factur-X")
 
 
 # --- parts ---------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from facturx import xml_check_xsd
 from lxml import etree
 
 from invoicing.documents.formatting import payment_terms_text
@@ -24,6 +23,7 @@ from invoicing.documents.model import (
     validate_document,
 )
 from invoicing.documents.xmlutil import amount_text, decimal_text, sub, to_bytes
+from invoicing.documents.xsd import UBL_CREDIT_NOTE, UBL_INVOICE, check_against_schema
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -74,14 +74,11 @@ def ubl_xml(doc: InvoiceDocument, *, validate: bool = True) -> bytes:
 
 
 def check_ubl_xml(xml_bytes: bytes) -> None:
-    """Raise if the XML is not valid against the UBL 2.1 XSD of its root."""
+    """Raise SchemaValidationError if the XML is not valid against the UBL 2.1 XSD of
+    its root (Invoice or CreditNote)."""
     root = etree.fromstring(xml_bytes)
-    flavor = (
-        "ubl-2.1-creditnote"
-        if root.tag == f"{{{CREDIT_NOTE_NS}}}CreditNote"
-        else ("ubl-2.1-invoice")
-    )
-    xml_check_xsd(root, flavor=flavor)
+    credit_note = root.tag == f"{{{CREDIT_NOTE_NS}}}CreditNote"
+    check_against_schema(root, UBL_CREDIT_NOTE if credit_note else UBL_INVOICE, name="UBL")
 
 
 def peppol_problems(doc: InvoiceDocument) -> list[str]:

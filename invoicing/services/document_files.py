@@ -157,9 +157,13 @@ def _storage_name(*, tenant: Tenant, invoice: Invoice, kind: str, digest: str) -
 def _render(doc: InvoiceDocument) -> dict[str, bytes]:
     # Imported here: WeasyPrint and lxml load only in processes that render.
     from invoicing.documents.facturx import render_facturx_pdf
-    from invoicing.documents.ubl import ubl_xml
+    from invoicing.documents.ubl import check_ubl_xml, ubl_xml
 
-    return {DocumentFileKind.PDF: render_facturx_pdf(doc), DocumentFileKind.UBL: ubl_xml(doc)}
+    # Neither is stored unless both are valid against their schemas (the
+    # Factur-X XML is checked before its PDF renders).
+    ubl = ubl_xml(doc)
+    check_ubl_xml(ubl)
+    return {DocumentFileKind.PDF: render_facturx_pdf(doc), DocumentFileKind.UBL: ubl}
 
 
 def _is_current(rows: dict[str, InvoiceDocumentFile], source_hash: str) -> bool:

@@ -16,6 +16,7 @@ from facturx import get_facturx_xml_from_pdf
 
 from invoicing.documents.facturx import check_facturx_xml
 from invoicing.documents.ubl import check_ubl_xml
+from invoicing.documents.xsd import SchemaValidationError
 from invoicing.models import InvoiceDocumentFile
 from invoicing.services import (
     DocumentUnavailable,
@@ -24,7 +25,7 @@ from invoicing.services import (
     invoice_issue_many,
     invoice_preview_pdf,
 )
-from invoicing.services.document_files import DocumentIncomplete
+from invoicing.services.document_files import STORAGE_PREFIX, DocumentIncomplete
 from invoicing.tasks import generate_invoice_documents, generate_invoice_documents_batch
 from otc.errors import ValidationFailed
 from otc.tenancy.context import tenant_context
@@ -180,6 +181,26 @@ def test_fixed_master_data_replaces_the_files_and_removes_the_old_ones(
     assert "DE02 1203 0000 0000 2020 51" in "\n".join(pdf_pages_text(content(second.pdf)))
     assert not any(default_storage.exists(name) for name in old_names)
     assert default_storage.exists(second.pdf.file.name)
+
+
+def test_a_ubl_that_fails_its_schema_stores_neither_file(seller, buyer, monkeypatch):
+    from invoicing.documents import ubl
+
+    written = ubl.ubl_xml
+
+    def without_payable_amount(doc):  # BT-115 is mandatory in UBL
+        xml = written(doc)
+        start = xml.index(b"<cbc:PayableAmount")
+        end = xml.index(b"</cbc:PayableAmount>") + len(b"</cbc:PayableAmount>")
+        return xml[:start] + xml[end:]
+
+    monkeypatch.setattr(ubl, "ubl_xml", without_payable_amount)
+    with tenant_context(seller):
+        invoice = issued_invoice(seller, buyer, LINES, issue_date=JAN)
+        with pytest.raises(SchemaValidationError, match="UBL XML is not valid"):
+            invoice_documents_generate(tenant=seller, invoice=invoice)
+        assert not InvoiceDocumentFile.objects.filter(invoice=invoice).exists()
+    assert not default_storage.exists(f"{STORAGE_PREFIX}/{seller.pk}/{invoice.pk}")
 
 
 @pytest.mark.usefixtures("committed_db")
