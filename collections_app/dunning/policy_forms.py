@@ -61,9 +61,17 @@ DEFAULT_TEMPLATES = {
 }
 
 
+# What a new policy's first level is called, in the same languages.
+DEFAULT_FIRST_LEVEL_NAMES = {"en": "First reminder", "de": "Zahlungserinnerung"}
+
+
 def default_template(language: str) -> TemplateInput:
     """The starting text in `language`, or in English where we have none."""
     return DEFAULT_TEMPLATES.get(language, DEFAULT_TEMPLATES["en"])
+
+
+def default_first_level_name(language: str) -> str:
+    return DEFAULT_FIRST_LEVEL_NAMES.get(language, DEFAULT_FIRST_LEVEL_NAMES["en"])
 
 
 class PolicyForm(forms.Form):

@@ -41,6 +41,7 @@ from collections_app.dunning.policy_forms import (
     PolicyForm,
     PreviewForm,
     TemplateForm,
+    default_first_level_name,
     default_template,
 )
 from collections_app.dunning.services.documents import html_to_pdf
@@ -168,11 +169,12 @@ def policy_create(request: HttpRequest) -> HttpResponse:
     policy_form = PolicyForm(
         data, prefix="policy", initial={"is_active": True, "min_amount": 0, "grace_days": 0}
     )
+    language = _tenant_language(tenant)
     level_form = LevelForm(
         data,
         prefix="level",
         initial={
-            "name": "First reminder",
+            "name": default_first_level_name(language),
             "days_overdue": 7,
             "channel": DunningChannel.EMAIL,
             "fee_amount": 0,
@@ -183,7 +185,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
     template_form = TemplateForm(
         data,
         prefix="template",
-        initial=TemplateForm.initial_from(default_template(_tenant_language(tenant))),
+        initial=TemplateForm.initial_from(default_template(language)),
     )
     if data is not None and _forms_valid(policy_form, level_form, template_form):
         policy_input = PolicyInput(

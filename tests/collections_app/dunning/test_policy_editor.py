@@ -63,18 +63,23 @@ def _template_post(**overrides):
 
 
 @pytest.mark.parametrize(
-    ("locale", "language", "text"),
-    [("de-DE", "de", "Sehr geehrte(r) {contact_name}"), ("en", "en", "Dear {contact_name}")],
+    ("locale", "language", "level_name", "text"),
+    [
+        ("de-DE", "de", "Zahlungserinnerung", "Sehr geehrte(r) {contact_name}"),
+        ("en", "en", "First reminder", "Dear {contact_name}"),
+    ],
 )
 def test_a_new_policy_starts_with_a_text_in_the_tenants_language(
-    tenant_a, signed_in_client, locale, language, text
+    tenant_a, signed_in_client, locale, language, level_name, text
 ):
     tenant_a.locale = locale
     tenant_a.save(update_fields=["locale"])
     client = signed_in_client(tenant_a, "credit_manager")
-    form = client.get(f"{BASE}/new/").context["template_form"]
+    context = client.get(f"{BASE}/new/").context
+    form = context["template_form"]
     assert form.initial["language"] == language
     assert form.initial["body"].startswith(text)
+    assert context["level_form"].initial["name"] == level_name
 
 
 @time_machine.travel(DAY, tick=False)
