@@ -35,8 +35,8 @@ from invoicing.services.numbering import next_document_number
 from otc.audit.services import Actor, audit_record
 from otc.errors import ConflictError, NotFound, ValidationFailed
 from otc.fx.money import quantize_money
-from otc.ledger.models import ItemKind, OpenItem
-from otc.ledger.services import ledger_refund
+from otc.ledger.models import OpenItem
+from otc.ledger.services import REFUNDABLE_KINDS, ledger_refund
 from otc.tenancy.dates import tenant_today
 from otc.tenancy.models import Tenant
 from otc.transitions import TransitionTable
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 S = RefundStatus
 REFUND_SERIES = "RF"
-REFUNDABLE_KINDS = frozenset({ItemKind.PAYMENT, ItemKind.CREDIT_MEMO})
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.REQUESTED: frozenset({S.APPROVED, S.PENDING_APPROVAL}),
