@@ -4,10 +4,12 @@ order and moving their open amounts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import F
 
 from otc.audit.services import Actor
@@ -146,3 +148,30 @@ def _move_open(item: OpenItem, *, delta: Decimal, base_delta: Decimal, on: date)
     closed = item.open_amount == 0
     item.status = ItemStatus.CLOSED if closed else ItemStatus.OPEN
     item.closed_on = on if closed else None
+
+
+def _closed_on_last_application(tenant: Tenant, items: Iterable[OpenItem]) -> None:
+    """A closed item is closed from the latest effective date of its
+    applications on, not from the date of the one that happened to settle
+    the rest: a back-dated payment does not close an invoice before the
+    partial payment it completes. Run after the batch's applications are
+    inserted, before the items are written back."""
+    closed = {item.pk: item for item in items if item.closed_on is not None}
+    if not closed:
+        return
+    ids = list(closed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT item_id, max(effective_date) FROM ("
+            " SELECT debit_item_id AS item_id, effective_date FROM ledger_application"
+            " WHERE tenant_id = %s AND debit_item_id = ANY(%s)"
+            " UNION ALL"
+            " SELECT credit_item_id, effective_date FROM ledger_application"
+            " WHERE tenant_id = %s AND credit_item_id = ANY(%s)"
+            ") applied GROUP BY item_id",
+            [tenant.pk, ids, tenant.pk, ids],
+        )
+        for item_id, latest in cursor.fetchall():
+            item = closed[item_id]
+            if item.closed_on is not None and latest > item.closed_on:
+                item.closed_on = latest

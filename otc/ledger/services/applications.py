@@ -27,6 +27,7 @@ from otc.ledger.models import (
 )
 from otc.ledger.services._common import (
     LedgerError,
+    _closed_on_last_application,
     _Line,
     _locked_items,
     _money,
@@ -378,6 +379,7 @@ def ledger_apply_many(
             )
         PostingLine.objects.for_tenant(tenant).bulk_create(lines, batch_size=2000)
         Application.objects.for_tenant(tenant).bulk_create(applications, batch_size=1000)
+        _closed_on_last_application(tenant, items.values())
         rows_update(
             tenant=tenant,
             objs=list(items.values()),

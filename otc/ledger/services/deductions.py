@@ -26,6 +26,7 @@ from otc.ledger.models import (
 )
 from otc.ledger.services._common import (
     LedgerError,
+    _closed_on_last_application,
     _Line,
     _locked_items,
     _money,
@@ -205,6 +206,7 @@ def _move_open_amounts(*, tenant: Tenant, actor: Actor, moves: list[_Move]) -> l
     PostingLine.objects.for_tenant(tenant).bulk_create(lines, batch_size=2000)
     Application.objects.for_tenant(tenant).bulk_create(applications, batch_size=1000)
     sources = {move.source.pk: move.source for move in moves}
+    _closed_on_last_application(tenant, sources.values())
     rows_update(
         tenant=tenant,
         objs=[*sources.values(), *counters],

@@ -225,3 +225,37 @@ def test_many_transfers_post_as_one_by_one_would_and_see_each_other(ledger_a, te
             Decimal("80.00"),
             ItemStatus.OPEN,
         )
+
+
+def test_a_back_dated_deduction_closes_the_invoice_on_its_latest_application(ledger_a):
+    """Paid 60.00 on 20 Jan; the short-paid 40.00 is moved to a deduction as
+    of 10 Jan: the invoice is settled from 20 Jan on, the deduction open."""
+    tenant, customer = ledger_a
+    jan10, jan20 = date(2026, 1, 10), date(2026, 1, 20)
+    invoice = _post(tenant, customer, ItemKind.INVOICE, "100.00", "EUR", JAN, "INV-8")
+    payment = _post(tenant, customer, ItemKind.PAYMENT, "60.00", "EUR", jan20, "PAY-8")
+    ledger_apply(
+        tenant=tenant,
+        actor=SYSTEM,
+        debit_item_id=invoice.pk,
+        credit_item_id=payment.pk,
+        amount=Decimal("60.00"),
+        effective_date=jan20,
+        kind=ApplicationKind.CASH,
+    )
+    deduction = ledger_transfer_to_deduction(
+        tenant=tenant,
+        actor=SYSTEM,
+        debit_item_id=invoice.pk,
+        amount=Decimal("40.00"),
+        effective_date=jan10,
+        number="DED-INV-8",
+        reason="Short paid",
+    )
+    invoice.refresh_from_db()
+    assert (invoice.open_amount, invoice.status, invoice.closed_on) == (0, ItemStatus.CLOSED, jan20)
+    assert (deduction.open_amount, deduction.status, deduction.closed_on) == (
+        Decimal("40.00"),
+        ItemStatus.OPEN,
+        None,
+    )

@@ -374,3 +374,42 @@ def test_other_tenant_sees_nothing(ledger_a, tenant_b):
             )
     invoice.refresh_from_db()
     assert invoice.open_amount == Decimal("100.00")
+
+
+def test_a_back_dated_payment_closes_the_invoice_on_its_latest_application(ledger_a, tenant_b):
+    """Paid 40.00 on 20 Jan, then the rest by a payment applied as of 10 Jan
+    (a bank file booked late): the invoice is settled from 20 Jan on, when
+    its applications add up, and the ledger's history says the same."""
+    tenant, customer = ledger_a
+    with tenant_context(tenant_b):
+        other = make_customer(tenant_b, "B-1", currency="USD")
+        other_invoice = post(tenant_b, other, ItemKind.INVOICE, "100.00", "USD", number="INV-B")
+    jan10, jan20 = date(2026, 1, 10), date(2026, 1, 20)
+    invoice = post(tenant, customer, ItemKind.INVOICE, "100.00", number="INV-1")
+    for number, amount, day in (("PAY-1", "40.00", jan20), ("PAY-2", "60.00", jan10)):
+        payment = post(tenant, customer, ItemKind.PAYMENT, amount, number=number, day=day)
+        ledger_apply(
+            tenant=tenant,
+            actor=SYSTEM,
+            debit_item_id=invoice.pk,
+            credit_item_id=payment.pk,
+            amount=Decimal(amount),
+            effective_date=day,
+            kind=ApplicationKind.CASH,
+        )
+    invoice.refresh_from_db()
+    assert (invoice.open_amount, invoice.status, invoice.closed_on) == (0, ItemStatus.CLOSED, jan20)
+    # The back-dated payment itself is used up on the day it was applied as of.
+    payment = OpenItem.objects.for_tenant(tenant).get(number="PAY-2")
+    assert (payment.status, payment.closed_on) == (ItemStatus.CLOSED, jan10)
+
+    def open_on(day):
+        with tenant_context(tenant):
+            items = open_items_as_of(tenant=tenant, as_of=day, customer=customer)
+            return {item.number: item.open_as_of for item in items if item.open_as_of}
+
+    assert open_on(jan10)["INV-1"] == Decimal("40.00")  # PAY-1 was still to come
+    assert "INV-1" not in open_on(jan20)
+    with tenant_context(tenant_b):
+        other_invoice.refresh_from_db()
+    assert (other_invoice.open_amount, other_invoice.closed_on) == (Decimal("100.00"), None)
