@@ -139,7 +139,7 @@ def render_invoice_pdf(
             attachments=list(attachments),
             finisher=finisher,
             # Reproducible output: the same document renders to the same bytes
-            # apart from WeasyPrint's own creation date.
+            # apart from its creation date (and its attachments').
             pdf_identifier=doc.number.encode(),
         )
     return pdf

@@ -33,7 +33,7 @@ def check_against_schema(xml: bytes | etree._Element, schema: str, *, name: str)
     validator = _schema(schema)
     if not validator.validate(root):
         raise SchemaValidationError(
-            f"The {name} XML is not valid against its XML Schema: {validator.error_log.last_error}"
+            f"The {name} XML is not valid against its XML Schema: {validator.error_log[0]}"
         )
 
 
