@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -62,7 +63,10 @@ class OtcAPIClient(APIClient):
 
 
 def issue_api_key(
-    tenant: Tenant, role: str | Role = Role.ERP_INTEGRATION, name: str = ""
+    tenant: Tenant,
+    role: str | Role = Role.ERP_INTEGRATION,
+    name: str = "",
+    approval_limit: Decimal = Decimal(0),
 ) -> tuple[ApiKey, str]:
     with tenant_context(tenant):
         issued = api_key_create(
@@ -70,6 +74,7 @@ def issue_api_key(
             actor=Actor.system("tests"),
             name=name or f"Test key ({Role(role).value})",
             role=role,
+            approval_limit=approval_limit,
         )
     return issued.api_key, issued.plaintext
 
@@ -89,9 +94,13 @@ def api_client_for(db: None) -> ApiClientFor:
     real API key in that tenant and returns a client sending it."""
 
     def make(
-        tenant: Tenant, role: str | Role = Role.ERP_INTEGRATION, *, name: str = ""
+        tenant: Tenant,
+        role: str | Role = Role.ERP_INTEGRATION,
+        *,
+        name: str = "",
+        approval_limit: str = "0",
     ) -> OtcAPIClient:
-        api_key, plaintext = issue_api_key(tenant, role, name)
+        api_key, plaintext = issue_api_key(tenant, role, name, Decimal(approval_limit))
         client = client_with_key(plaintext)
         client.api_key = api_key
         client.plaintext_key = plaintext

@@ -158,8 +158,8 @@ class ApplicationApproveApi(_ActionApi):
         request=ApproveInputSerializer,
         responses=ApplicationOutputSerializer,
         description="Approve at `approved_limit` (default: as requested) and set the "
-        "customer's limit. Keys act for their role; a person whose approval limit "
-        "is below the amount escalates the application instead (`escalated`).",
+        "customer's limit. A person or API key whose approval limit is below the "
+        "amount escalates the application instead (`escalated`).",
     )
     def post(self, request: Request, application_id: int) -> Response:
         data = ApproveInputSerializer(data=request.data)

@@ -28,7 +28,7 @@ from credit.models import (
     LimitKind,
 )
 from credit.selectors import credit_profile_find, customer_exposure
-from credit.services.common import actor_membership, format_money
+from credit.services.common import actor_approval_limit, format_money
 from credit.services.profiles import credit_limit_set
 from credit.services.ratios import application_ratios
 from credit.services.scoring import credit_score_customer
@@ -299,9 +299,8 @@ def credit_application_approve(
             raise ValidationFailed(errors={"approved_limit": ["A limit cannot be negative."]})
         amount = quantize_money(amount, tenant.base_currency)
         snapshot = _snapshot(tenant, actor, application)
-        membership = actor_membership(tenant=tenant, actor=actor)
-        own_limit = membership.approval_limit if membership is not None else Decimal(0)
-        if actor.user is not None and amount > own_limit:
+        own_limit = actor_approval_limit(tenant=tenant, actor=actor)
+        if own_limit is not None and amount > own_limit:
             application.escalated = True
             application.recommended_limit = amount
             application.recommended_by = actor.user

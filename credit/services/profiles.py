@@ -25,7 +25,7 @@ from credit.models import (
     ScoreTrigger,
 )
 from credit.selectors import credit_policy_get
-from credit.services.common import actor_membership, format_money
+from credit.services.common import actor_approval_limit, format_money
 from credit.services.scoring import credit_score_customer
 from otc.audit.services import Actor, audit_record, field_changes, snapshot
 from otc.customers.models import Customer
@@ -83,20 +83,19 @@ def _locked_profile(tenant: Tenant, customer: Customer) -> CreditProfile:
 
 
 def _check_approval(*, tenant: Tenant, actor: Actor, amount: Decimal) -> None:
-    """A person raising a limit must hold an approval limit that covers it.
-    API keys act for the role they were issued to; the API lets only keys
-    whose role may approve credit call this."""
-    if actor.user is None:
+    """Whoever raises a limit must hold an approval limit that covers it: a
+    person their membership's, an API key its own (the API lets only keys
+    whose role may approve credit call this)."""
+    own = actor_approval_limit(tenant=tenant, actor=actor)
+    if own is None or amount <= own:
         return
-    membership = actor_membership(tenant=tenant, actor=actor)
-    own = membership.approval_limit if membership is not None else Decimal(0)
-    if amount > own:
-        raise NotPermitted(
-            f"Your approval limit is {format_money(own, tenant.base_currency)}; "
-            f"{format_money(amount, tenant.base_currency)} needs someone with a higher "
-            "approval limit (a credit manager).",
-            code="approval_limit_exceeded",
-        )
+    whose = "Your" if actor.user is not None else "This API key's"
+    raise NotPermitted(
+        f"{whose} approval limit is {format_money(own, tenant.base_currency)}; "
+        f"{format_money(amount, tenant.base_currency)} needs someone with a higher "
+        "approval limit (a credit manager).",
+        code="approval_limit_exceeded",
+    )
 
 
 def credit_limit_set(

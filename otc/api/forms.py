@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
 from otc.api.selectors import STATUS_ACTIVE, STATUS_REVOKED
@@ -19,6 +21,17 @@ class ApiKeyCreateForm(forms.Form):
         help_text=(
             "What the key may do. “ERP integration” covers customers, orders, invoices and "
             "cash; choose a narrower role if the system only reads."
+        ),
+    )
+    approval_limit = forms.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        min_value=Decimal(0),
+        initial=Decimal(0),
+        required=False,
+        help_text=(
+            "The highest credit limit the key may set or approve, in the company's base "
+            "currency, as for a person. Leave 0 and the key's credit approvals go to a person."
         ),
     )
 

@@ -3,6 +3,7 @@ keys: list, issue (the plaintext is in the 201 response only), read, revoke."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponseBase
@@ -22,12 +23,22 @@ from otc.tenancy.roles import ROLE_CHOICES, Perm, Role
 
 TAGS = ["API keys"]
 
+APPROVAL_LIMIT_HELP = (
+    "The highest credit limit the key may set or approve, in the company's base currency, "
+    "as a person's approval limit. 0: none above 0; its credit approvals go to a person."
+)
+
 
 class ApiKeyOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField(help_text="Public part of the key; shown in lists and logs.")
     role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    approval_limit = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        help_text=APPROVAL_LIMIT_HELP,
+    )
     status = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     created_by = serializers.SerializerMethodField()
@@ -67,6 +78,13 @@ class ApiKeyListApi(TenantAPIView):
     class InputSerializer(StrictInputSerializer):
         name = serializers.CharField(max_length=100)
         role = serializers.ChoiceField(choices=ROLE_CHOICES, default=Role.ERP_INTEGRATION.value)
+        approval_limit = serializers.DecimalField(
+            max_digits=18,
+            decimal_places=2,
+            min_value=Decimal(0),
+            default=Decimal(0),
+            help_text=APPROVAL_LIMIT_HELP,
+        )
 
     @extend_schema(
         tags=TAGS,
@@ -100,6 +118,7 @@ class ApiKeyListApi(TenantAPIView):
             actor=self.actor,
             name=data.validated_data["name"],
             role=data.validated_data["role"],
+            approval_limit=data.validated_data["approval_limit"],
         )
         body = ApiKeyIssuedSerializer(issued.api_key).data
         body["key"] = issued.plaintext

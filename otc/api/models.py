@@ -21,6 +21,10 @@ class ApiKey(TenantOwnedModel):
 
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=32, choices=ROLE_CHOICES, default=Role.ERP_INTEGRATION.value)
+    # As a person's (Membership.approval_limit), in the tenant's base currency:
+    # the highest credit limit the key may set or approve. 0: it may set none
+    # above 0, and its approvals go to a person.
+    approval_limit = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     prefix = models.CharField(max_length=32)
     secret_hash = models.CharField(max_length=64)
     created_by = models.ForeignKey(
@@ -46,6 +50,9 @@ class ApiKey(TenantOwnedModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "prefix"], name="apikey_tenant_prefix_uniq"),
+            models.CheckConstraint(
+                condition=models.Q(approval_limit__gte=0), name="apikey_limit_not_negative"
+            ),
         ]
         indexes = [
             # Authentication looks keys up by prefix before it knows the tenant.

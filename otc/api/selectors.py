@@ -4,6 +4,7 @@ one lookup authentication needs before any tenant is known."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -91,3 +92,15 @@ def api_key_get(*, tenant: Tenant, api_key_id: int) -> ApiKey:
     if api_key is None:
         raise NotFound("No such API key.")
     return api_key
+
+
+def api_key_approval_limit(*, tenant: Tenant, api_key_id: int) -> Decimal:
+    """The key's approval limit in the tenant's base currency; 0 for a key
+    that is not the tenant's (it approves nothing)."""
+    limit = (
+        ApiKey.objects.for_tenant(tenant)
+        .filter(pk=api_key_id)
+        .values_list("approval_limit", flat=True)
+        .first()
+    )
+    return limit if limit is not None else Decimal(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -21,6 +22,7 @@ NAME_MAX_LENGTH = 100
 # precision is plenty and saves a write on nearly every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _PREFIX_ATTEMPTS = 5
+APPROVAL_LIMIT_CEILING = Decimal(10) ** 16  # what the column holds (18 digits, 2 decimals)
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,15 @@ class IssuedApiKey:
 
 
 def api_key_create(
-    *, tenant: Tenant, actor: Actor, name: str, role: Role | str = Role.ERP_INTEGRATION
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    name: str,
+    role: Role | str = Role.ERP_INTEGRATION,
+    approval_limit: Decimal = Decimal(0),
 ) -> IssuedApiKey:
+    """Issue a key. ``approval_limit`` (the tenant's base currency) is the
+    highest credit limit it may set or approve, as a person's is."""
     name = name.strip()
     errors: dict[str, list[str]] = {}
     if not name:
@@ -45,6 +54,10 @@ def api_key_create(
         role = Role(role)
     except ValueError:
         errors["role"] = [f"Unknown role {role!r}; use one of: {', '.join(Role)}."]
+    if not (approval_limit.is_finite() and 0 <= approval_limit < APPROVAL_LIMIT_CEILING):
+        errors["approval_limit"] = ["Enter an amount of 0 or more."]
+    else:
+        approval_limit = approval_limit.quantize(Decimal("0.01"))
     if errors:
         raise ValidationFailed("The API key could not be created.", errors=errors)
 
@@ -60,6 +73,7 @@ def api_key_create(
             tenant=tenant,
             name=name,
             role=Role(role).value,
+            approval_limit=approval_limit,
             prefix=material.prefix,
             secret_hash=material.secret_hash,
             created_by=actor.user,
@@ -69,7 +83,9 @@ def api_key_create(
             actor=actor,
             action="api_key.created",
             instance=api_key,
-            changes=field_changes(before={}, after=snapshot(api_key, ["name", "role", "prefix"])),
+            changes=field_changes(
+                before={}, after=snapshot(api_key, ["name", "role", "approval_limit", "prefix"])
+            ),
         )
     return IssuedApiKey(api_key=api_key, plaintext=material.plaintext)
 

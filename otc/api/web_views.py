@@ -7,6 +7,8 @@ takes it out again, so a reload shows it no more.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -76,6 +78,7 @@ def api_key_create_view(request: HttpRequest) -> HttpResponse:
                 actor=Actor.from_request(request),
                 name=form.cleaned_data["name"],
                 role=form.cleaned_data["role"],
+                approval_limit=form.cleaned_data["approval_limit"] or Decimal(0),
             )
         except ValidationFailed as exc:
             for field, field_messages in exc.errors.items():

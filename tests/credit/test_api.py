@@ -171,7 +171,7 @@ def test_analyst_actions_need_credit_approve(api_client_for, tenant_a, customer)
 
 def test_credit_profiles_show_exposure_and_limits_change(api_client_for, tenant_a, customer):
     post_invoice(tenant_a, customer, "250.00")
-    manager = api_client_for(tenant_a, role="credit_manager")
+    manager = api_client_for(tenant_a, role="credit_manager", approval_limit="10000")
     erp = api_client_for(tenant_a)
     listing = erp.get("/api/v1/credit-profiles/").json()
     assert [(p["customer_id"], p["exposure"]) for p in listing["results"]] == [
@@ -341,3 +341,45 @@ def test_order_representation_is_drfs_own(tenant_a, customer):
     assert many == [
         serializers.Serializer.to_representation(OrderOutputSerializer(), o) for o in stored
     ]
+
+
+def test_an_api_key_is_bound_by_its_approval_limit(api_client_for, tenant_a, customer, theirs):
+    """A key acting as a credit manager may set limits up to its own approval
+    limit, as a person may; above it the change is refused and nothing moves.
+    A credit application it approves above its limit is escalated to a person."""
+    capped = api_client_for(tenant_a, role="credit_manager", approval_limit="2500")
+    unlimited_before = capped.get(f"/api/v1/credit-profiles/{customer.pk}/").json()
+    limit_url = f"/api/v1/credit-profiles/{customer.pk}/limit/"
+
+    refused = capped.post(limit_url, {"amount": "2500.01", "reason": "Growth"})
+    assert refused.status_code == 403
+    assert refused["Content-Type"] == PROBLEM
+    assert refused.json()["type"] == "urn:otc:problem:approval_limit_exceeded"
+    assert "This API key's approval limit is EUR 2,500.00" in refused.json()["detail"]
+    after = capped.get(f"/api/v1/credit-profiles/{customer.pk}/").json()
+    assert after["credit_limit"] == unlimited_before["credit_limit"] == "1000.00"
+
+    within = capped.post(limit_url, {"amount": "2500.00", "reason": "Growth"})
+    assert within.json()["credit_limit"] == "2500.00"
+
+    default = api_client_for(tenant_a, role="credit_manager")  # approval limit 0
+    assert default.post(limit_url, {"amount": "2500.01", "reason": "x"}).status_code == 403
+    lowered = default.post(limit_url, {"amount": "2000", "reason": "Slow payer"})
+    assert lowered.json()["credit_limit"] == "2000.00"  # restricting credit needs no limit
+
+    application = capped.post(
+        "/api/v1/credit-applications/",
+        {"customer_id": customer.pk, "requested_limit": "9000.00"},
+    ).json()
+    url = f"/api/v1/credit-applications/{application['id']}"
+    capped.post(f"{url}/start-review/")
+    escalated = capped.post(f"{url}/approve/", {}).json()
+    assert (escalated["status"], escalated["escalated"]) == ("under_review", True)
+    assert capped.get(f"/api/v1/credit-profiles/{customer.pk}/").json()["credit_limit"] == (
+        "2000.00"
+    )
+    with tenant_context(theirs.tenant):
+        from credit.models import CreditProfile
+
+        other = CreditProfile.objects.get(customer_id=theirs.customer_id)
+        assert other.credit_limit == D("500")

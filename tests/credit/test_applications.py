@@ -143,7 +143,7 @@ def test_api_workflow_and_other_tenants(api_client_for, tenant_a, tenant_b):
     with tenant_context(tenant_a):
         customer = CustomerFactory()
     erp = api_client_for(tenant_a)
-    manager = api_client_for(tenant_a, role="credit_manager")
+    manager = api_client_for(tenant_a, role="credit_manager", approval_limit="50000")
     created = erp.post(
         "/api/v1/credit-applications/",
         {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -141,3 +142,20 @@ def test_signed_out_visitors_are_sent_to_sign_in(db, client):
     response = client.get(LIST_URL)
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_a_key_is_issued_with_an_approval_limit_from_the_page(owner_client, tenant_a):
+    assert 'name="approval_limit"' in owner_client.get(NEW_URL).content.decode()
+    response = owner_client.post(
+        NEW_URL, {"name": "Bureau sync", "role": "credit_manager", "approval_limit": "1500"}
+    )
+    assert response.status_code == 302
+    assert "Approval limit" in owner_client.get(response["Location"]).content.decode()
+    refused = owner_client.post(NEW_URL, {"name": "Bad", "approval_limit": "-5"})
+    assert refused.status_code == 200
+    assert "approval_limit" in refused.context["form"].errors
+    with tenant_context(tenant_a):
+        assert ApiKey.objects.get(name="Bureau sync").approval_limit == Decimal("1500.00")
+        assert not ApiKey.objects.filter(name="Bad").exists()
+    listing = owner_client.get(LIST_URL).content.decode()
+    assert "Approval limit" in listing

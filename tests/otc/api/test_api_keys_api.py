@@ -97,3 +97,22 @@ def test_other_tenant_cannot_see_or_revoke(owner, tenant_b):
     with tenant_context(tenant_b):
         assert ApiKey.objects.get(pk=foreign.pk).revoked_at is None
     assert client_with_key(foreign_plaintext).get("/api/v1/api-keys/").status_code == 403
+
+
+def test_a_key_is_issued_with_an_approval_limit(owner, tenant_a):
+    response = owner.post(
+        KEYS_URL, {"name": "Bureau sync", "role": "credit_manager", "approval_limit": "25000"}
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["role"], body["approval_limit"]) == ("credit_manager", "25000.00")
+    assert owner.get(f"{KEYS_URL}{body['id']}/").json()["approval_limit"] == "25000.00"
+    default = owner.post(KEYS_URL, {"name": "SAP prod"}).json()
+    assert default["approval_limit"] == "0.00"
+    negative = owner.post(KEYS_URL, {"name": "Bad", "approval_limit": "-1"})
+    assert negative.status_code == 400
+    assert [e["field"] for e in negative.json()["errors"]] == ["approval_limit"]
+    with tenant_context(tenant_a):
+        assert not ApiKey.objects.filter(name="Bad").exists()
+        event = AuditEvent.objects.get(action="api_key.created", object_id=str(body["id"]))
+    assert event.changes["approval_limit"]["after"] == "25000.00"

@@ -47,6 +47,19 @@ def test_role_defaults_to_erp_integration(tenant_a):
     )
     with tenant_context(tenant_a):
         assert ApiKey.objects.get(name="SAP").role == "erp_integration"
+        assert ApiKey.objects.get(name="SAP").approval_limit == 0
+
+
+def test_approval_limit(tenant_a):
+    call_command(
+        "create_api_key",
+        *("--tenant", "alpha", "--role", "credit_manager", "--name", "Bureau"),
+        *("--approval-limit", "12500.5"),
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+    with tenant_context(tenant_a):
+        assert str(ApiKey.objects.get(name="Bureau").approval_limit) == "12500.50"
 
 
 @pytest.mark.parametrize(
@@ -55,6 +68,8 @@ def test_role_defaults_to_erp_integration(tenant_a):
         (["--tenant", "nope", "--name", "x"], "No tenant"),
         (["--tenant", "alpha", "--role", "superuser", "--name", "x"], "invalid choice"),
         (["--tenant", "alpha", "--name", "   "], "name"),
+        (["--tenant", "alpha", "--name", "x", "--approval-limit", "lots"], "not an amount"),
+        (["--tenant", "alpha", "--name", "x", "--approval-limit", "-1"], "approval_limit"),
     ],
 )
 def test_bad_arguments_are_clear_errors(tenant_a, args, message):

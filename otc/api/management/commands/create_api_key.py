@@ -7,6 +7,7 @@ Prints the key once; only its hash is stored.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -31,6 +32,12 @@ class Command(BaseCommand):
             help="What the key may do (default: erp_integration).",
         )
         parser.add_argument("--name", required=True, help="Which system uses the key.")
+        parser.add_argument(
+            "--approval-limit",
+            default="0",
+            help="Highest credit limit the key may set or approve, in the tenant's base "
+            "currency (default 0: its approvals go to a person).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = Tenant.objects.filter(slug=options["tenant"]).first()
@@ -45,6 +52,7 @@ class Command(BaseCommand):
                     actor=Actor.system("manage.py create_api_key"),
                     name=options["name"],
                     role=options["role"],
+                    approval_limit=_amount(options["approval_limit"]),
                 )
             except ValidationFailed as exc:
                 problems = "; ".join(
@@ -60,3 +68,10 @@ class Command(BaseCommand):
         )
         # The key alone on stdout, so scripts can capture it: KEY=$(manage.py ...)
         self.stdout.write(issued.plaintext)
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise CommandError(f"--approval-limit: {text!r} is not an amount.") from None
