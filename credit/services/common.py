@@ -20,13 +20,19 @@ def actor_membership(*, tenant: Tenant, actor: Actor) -> Membership | None:
     return Membership.objects.for_tenant(tenant).filter(user=actor.user, is_active=True).first()
 
 
+def person_approval_limit(*, tenant: Tenant, actor: Actor) -> Decimal:
+    """The approval limit of the person acting, in the tenant's base currency:
+    their active membership's, else 0 (so is an API key's or the system's)."""
+    membership = actor_membership(tenant=tenant, actor=actor)
+    return membership.approval_limit if membership is not None else Decimal(0)
+
+
 def actor_approval_limit(*, tenant: Tenant, actor: Actor) -> Decimal | None:
     """The highest credit limit `actor` may set or approve, in the tenant's
     base currency: a person's membership approval limit, an API key's own;
     None for the system itself (seeds, scheduled jobs), which no limit binds."""
     if actor.user is not None:
-        membership = actor_membership(tenant=tenant, actor=actor)
-        return membership.approval_limit if membership is not None else Decimal(0)
+        return person_approval_limit(tenant=tenant, actor=actor)
     if actor.api_key_id is not None:
         return api_key_approval_limit(tenant=tenant, api_key_id=actor.api_key_id)
     return None

@@ -29,7 +29,7 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
-from credit.services.common import actor_membership, format_money
+from credit.services.common import format_money, person_approval_limit
 from deductions.models import Refund, RefundStatus
 from invoicing.services.numbering import next_document_number
 from otc.audit.services import Actor, audit_record
@@ -117,11 +117,6 @@ def reserved_by_pending(*, tenant: Tenant, credit_item_id: int) -> Decimal:
         .aggregate(total=Sum("amount"))["total"]
     )
     return total or Decimal(0)
-
-
-def _approval_limit(*, tenant: Tenant, actor: Actor) -> Decimal:
-    membership = actor_membership(tenant=tenant, actor=actor)
-    return membership.approval_limit if membership is not None else Decimal(0)
 
 
 def _base(tenant: Tenant, item: OpenItem, amount: Decimal) -> Decimal:
@@ -215,7 +210,7 @@ def refund_request(
             idempotency_key=key,
             requested_by=actor.user,
         )
-        limit = _approval_limit(tenant=tenant, actor=actor)
+        limit = person_approval_limit(tenant=tenant, actor=actor)
         base = _base(tenant, item, amount)
         if actor.user is not None and base <= limit:
             move_refund(refund, S.APPROVED)
@@ -268,7 +263,7 @@ def refund_approve(
                 "A refund you asked for needs another person's approval.", code="own_refund"
             )
         base = _base(tenant, item, refund.amount)
-        limit = _approval_limit(tenant=tenant, actor=actor)
+        limit = person_approval_limit(tenant=tenant, actor=actor)
         if actor.user is None or base > limit:
             raise ValidationFailed(
                 f"The refund is {format_money(base, tenant.base_currency)}; your approval limit "

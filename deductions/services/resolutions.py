@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from credit.services.common import actor_membership, format_money
+from credit.services.common import format_money, person_approval_limit
 from deductions.models import (
     Deduction,
     DeductionPolicy,
@@ -260,11 +260,6 @@ def _post_write_off(
     )
 
 
-def _approval_limit(*, tenant: Tenant, actor: Actor) -> Decimal:
-    membership = actor_membership(tenant=tenant, actor=actor)
-    return membership.approval_limit if membership is not None else Decimal(0)
-
-
 def _finish_if_cleared(*, tenant: Tenant, actor: Actor, deduction: Deduction) -> None:
     item = _open_item(tenant, deduction)
     if item.open_amount != 0 or deduction.status == S.RESOLVED:
@@ -372,7 +367,7 @@ def deduction_resolve(
         item = _open_item(tenant, deduction)
         available = item.open_amount - _reserved(tenant=tenant, deduction=deduction)
         cleaned = _check_parts(deduction=deduction, parts=parts, available=available)
-        limit = _approval_limit(tenant=tenant, actor=actor)
+        limit = person_approval_limit(tenant=tenant, actor=actor)
         results: list[DeductionResolution] = []
         for index, part in enumerate(cleaned):
             status = ResolutionStatus.POSTED
@@ -471,7 +466,7 @@ def deduction_write_off_approve(
             )
         item = _open_item(tenant, deduction)
         base = _base(tenant, item, row.amount)
-        limit = _approval_limit(tenant=tenant, actor=actor)
+        limit = person_approval_limit(tenant=tenant, actor=actor)
         if actor.user is None or base > limit:
             raise ValidationFailed(
                 f"The write-off is {format_money(base, tenant.base_currency)}; your approval "
